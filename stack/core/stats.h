@@ -1,0 +1,56 @@
+/*
+ * stats.h - per-module counters.
+ *
+ * Owns: the list of every counter the engine keeps. Each drop has its own
+ * reason counter so that `kill -USR1 $(pidof ustackd)` answers "where did my
+ * packet go?". The lists below are the single source: the struct, the
+ * printer and the by-name lookup used by tests are all generated from them.
+ */
+#ifndef USTACK_CORE_STATS_H
+#define USTACK_CORE_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define STATS_ETH(X)                                                           \
+    X(rx_frames) X(rx_bytes) X(rx_runt) X(rx_too_long) X(rx_not_for_us) X(rx_unknown_type)   \
+    X(rx_nobufs) X(tx_frames) X(tx_bytes) X(tx_dev_err) X(tx_nobufs)
+
+#define STATS_ARP(X)                                                           \
+    X(rx_packets) X(rx_bad_len) X(rx_bad_hw) X(rx_bad_op) X(rx_bad_sender)    \
+    X(rx_requests) X(rx_replies) X(rx_not_for_us) X(tx_requests)              \
+    X(tx_replies) X(tx_announces) X(resolved) X(resolve_failed)               \
+    X(queue_full) X(evicted) X(expired)
+
+#define STATS_IPV4(X)                                                          \
+    X(rx_packets) X(rx_bad_len) X(rx_bad_version) X(rx_bad_ihl)               \
+    X(rx_bad_total_len) X(rx_bad_cksum) X(rx_bad_frag) X(rx_bad_src)          \
+    X(rx_not_for_us) X(rx_unknown_proto) X(rx_fragments)                      \
+    X(reass_ok) X(reass_dup) X(reass_overlap) X(reass_timeout)                \
+    X(reass_too_big) X(reass_no_mem) X(tx_packets) X(tx_fragments)            \
+    X(tx_no_route) X(tx_nobufs) X(tx_too_big)
+
+#define STATS_ICMP(X)                                                          \
+    X(rx_packets) X(rx_bad_len) X(rx_bad_cksum) X(rx_echo_requests)           \
+    X(rx_echo_replies) X(rx_bcast_echo) X(rx_errors) X(rx_unknown_type)       \
+    X(tx_echo_replies) X(tx_echo_requests) X(tx_unreach) X(tx_time_exceeded) \
+    X(tx_rate_limited) X(tx_err_suppressed) X(tx_nobufs)
+
+/* module name, list */
+#define STATS_MODULES(M)                                                       \
+    M(eth, STATS_ETH) M(arp, STATS_ARP) M(ipv4, STATS_IPV4) M(icmp, STATS_ICMP)
+
+#define STATS_FIELD_(name) uint64_t name;
+#define STATS_STRUCT_(mod, LIST) struct { LIST(STATS_FIELD_) } mod;
+struct stats {
+    STATS_MODULES(STATS_STRUCT_)
+};
+#undef STATS_FIELD_
+#undef STATS_STRUCT_
+
+/* Value of "module.counter" (e.g. "ipv4.rx_bad_cksum"); -1 if no such name. */
+int64_t stats_get(const struct stats *st, const char *name);
+/* One "module.counter value" line per non-zero counter. */
+void stats_print(const struct stats *st, FILE *f);
+
+#endif

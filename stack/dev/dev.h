@@ -1,0 +1,93 @@
+/*
+ * dev.h - the device interface: where frames enter and leave.
+ *
+ * Owns: the vtable every link-layer device implements, and the
+ * constructors of the devices and middlewares in stack/dev/:
+ *   tap      a Linux TAP interface (the real one)
+ *   replay   frames read from a pcap file, with the capture's timestamps
+ *   loop     an in-memory link joining two engines in one process
+ *   capture  a middleware: every frame in and out, to a pcap file
+ *
+ * A device moves whole Ethernet frames (no FCS). It knows nothing of the
+ * engine: the driver (ustackd's event loop, a test, the replay tool) calls
+ * recv() and hands the frame to stack_input(); the engine calls send().
+ * Middlewares wrap another device and forward both directions.
+ */
+#ifndef USTACK_DEV_DEV_H
+#define USTACK_DEV_DEV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct dev;
+
+struct dev_ops {
+    /* Transmit one frame at time now_us. 0, or a negative errno. */
+    int (*send)(struct dev *d, const uint8_t *frame, size_t len, uint64_t now_us);
+    /* Receive one frame into buf. Returns its length; -EAGAIN when none is
+     * waiting; -ENODATA at the end of a finite source (replay); another
+     * negative errno on failure. *ts_us comes in as the caller's clock;
+     * a device that knows the frame's own time (replay) overwrites it. */
+    ssize_t (*recv)(struct dev *d, uint8_t *buf, size_t cap, uint64_t *ts_us);
+    /* A file descriptor that polls readable when recv has a frame; -1 if none. */
+    int (*fd)(struct dev *d);
+    /* Release the device (and, for a middleware, the device it wraps). */
+    void (*close)(struct dev *d);
+};
+
+struct dev {
+    const struct dev_ops *ops;
+    char name[32];
+};
+
+static inline int
+dev_send(struct dev *d, const uint8_t *frame, size_t len, uint64_t now_us)
+{
+    return d->ops->send(d, frame, len, now_us);
+}
+
+static inline ssize_t
+dev_recv(struct dev *d, uint8_t *buf, size_t cap, uint64_t *ts_us)
+{
+    return d->ops->recv(d, buf, cap, ts_us);
+}
+
+static inline int
+dev_fd(struct dev *d)
+{
+    return d->ops->fd ? d->ops->fd(d) : -1;
+}
+
+static inline void
+dev_close(struct dev *d)
+{
+    if (d)
+        d->ops->close(d);
+}
+
+/* Open (creating it if needed) the TAP interface `name`, IFF_TAP|IFF_NO_PI,
+ * non-blocking. On failure returns NULL and writes a one-line reason (what
+ * is missing: root/CAP_NET_ADMIN, /dev/net/tun, ...) into err. */
+struct dev *tap_open(const char *name, char *err, size_t errlen);
+
+/* Frames of a pcap file (DLT_EN10MB), in order, with their timestamps in
+ * microseconds. send() records nothing and succeeds. */
+struct dev *replay_open(const char *path, char *err, size_t errlen);
+
+/* Two ends of an in-memory link: a frame sent on one is received on the
+ * other, in order, up to a bounded queue (overflow drops, as a wire would). */
+int loop_pair(struct dev **a, struct dev **b);
+/* Frames waiting to be received on this end (for tests driving a loop). */
+size_t loop_pending(struct dev *d);
+
+/* Wrap inner: every frame received or sent is written to path as pcap with
+ * nanosecond timestamps, linktype DLT_EN10MB. Timestamps are now_us +
+ * epoch_us (give the offset from the engine's clock to the Unix epoch; 0
+ * for a virtual clock that is already epoch-based). capture_flush() writes
+ * buffered records out (ustackd calls it on SIGINT/SIGTERM). */
+struct dev *capture_open(struct dev *inner, const char *path, int64_t epoch_us,
+                         char *err, size_t errlen);
+void capture_flush(struct dev *d);
+
+#endif

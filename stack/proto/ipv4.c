@@ -1,0 +1,178 @@
+/*
+ * ipv4.c - IPv4 input, routing and output. See ipv4.h.
+ */
+#include "proto/ipv4.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "proto/arp.h"
+#include "proto/eth.h"
+#include "proto/icmp.h"
+#include "proto/ip_reass.h"
+#include "stack_var.h"
+#include "wire/icmp_hdr.h"
+#include "wire/eth_hdr.h"
+#include "wire/ipv4_hdr.h"
+
+#define IPV4_TTL 64 /* RFC 1700 default, as Linux */
+
+static void
+ipv4_count_bad(struct stack *s, enum ipv4_bad why)
+{
+    switch (why) {
+    case IPV4_BAD_LEN: s->stats.ipv4.rx_bad_len++; break;
+    case IPV4_BAD_VERSION: s->stats.ipv4.rx_bad_version++; break;
+    case IPV4_BAD_IHL: s->stats.ipv4.rx_bad_ihl++; break;
+    case IPV4_BAD_TOTAL_LEN: s->stats.ipv4.rx_bad_total_len++; break;
+    case IPV4_BAD_CKSUM: s->stats.ipv4.rx_bad_cksum++; break;
+    case IPV4_BAD_FRAG: s->stats.ipv4.rx_bad_frag++; break;
+    case IPV4_BAD_NONE: break;
+    }
+}
+
+/* Hand a whole datagram to its protocol. Consumes p. */
+static void
+ipv4_deliver(struct stack *s, struct pkb *p, const struct ip_meta *m)
+{
+    switch (m->proto) {
+    case IP_PROTO_ICMP:
+        icmp_input(s, p, m);
+        return;
+    default:
+        /* RFC 1122 §3.2.2.1: protocol unreachable */
+        s->stats.ipv4.rx_unknown_proto++;
+        icmp_error(s, p, m, ICMP_DEST_UNREACH, ICMP_UNREACH_PROTO);
+        pkb_free(p);
+    }
+}
+
+void
+ipv4_input(struct stack *s, struct pkb *p, int link_bcast)
+{
+    struct ipv4_repr r;
+    enum ipv4_bad why;
+    char b[128];
+
+    s->stats.ipv4.rx_packets++;
+    if (ipv4_parse(pkb_data(p), p->len, &r, &why) < 0) {
+        ipv4_count_bad(s, why);
+        SLOG(s, LOG_DEBUG, "ipv4", "drop: bad header (reason %d)", (int)why);
+        goto drop;
+    }
+    SLOG(s, LOG_DEBUG, "ipv4", "rx %s", ipv4_fmt(&r, b, sizeof(b)));
+    int bcast = stack_addr_is_bcast(s, r.dst);
+    if (r.dst != s->addr && !bcast) {
+        s->stats.ipv4.rx_not_for_us++; /* we do not forward */
+        goto drop;
+    }
+    /* RFC 1122 §3.2.1.3: silently discard a datagram from a source that
+     * cannot be a host (broadcast, multicast, 0, loopback) */
+    if (stack_addr_is_martian(s, r.src) || r.src == s->addr) {
+        s->stats.ipv4.rx_bad_src++;
+        goto drop;
+    }
+    pkb_trim(p, r.total_len); /* Ethernet padding */
+    pkb_pull(p, r.hdr_len);
+
+    struct ip_meta m = {
+        .src = r.src, .dst = r.dst, .proto = r.proto, .ttl = r.ttl,
+        .hdr_len = r.hdr_len, .bcast = (uint8_t)(bcast || link_bcast),
+        .frag_off = (uint16_t)ipv4_frag_offset(&r),
+        .payload_len = (uint16_t)(r.total_len - r.hdr_len),
+    };
+    if (ipv4_is_fragment(&r)) {
+        s->stats.ipv4.rx_fragments++;
+        p = ip_reass_insert(s, p, &r, &m);
+        if (!p)
+            return;
+    }
+    ipv4_deliver(s, p, &m);
+    return;
+drop:
+    pkb_free(p);
+}
+
+/* Where a datagram to dst goes on the link: 0 and *next_hop, with
+ * *bcast set for a broadcast address; -EHOSTUNREACH without a route. */
+static int
+ipv4_route(const struct stack *s, uint32_t dst, uint32_t *next_hop, int *bcast)
+{
+    *bcast = stack_addr_is_bcast(s, dst);
+    if (*bcast || (dst & s->netmask) == (s->addr & s->netmask))
+        *next_hop = dst;
+    else if (s->cfg.gateway)
+        *next_hop = s->cfg.gateway;
+    else
+        return -EHOSTUNREACH;
+    return 0;
+}
+
+/* Put the IP header in front of p and send it on the link. Consumes p. */
+static int
+ipv4_send_frame(struct stack *s, struct pkb *p, const struct ipv4_repr *r,
+                uint32_t next_hop, int bcast)
+{
+    uint8_t *h = pkb_push(p, IPV4_HDR_MIN);
+
+    if (!h) {
+        pkb_free(p);
+        return -ENOBUFS;
+    }
+    ipv4_emit(r, h, IPV4_HDR_MIN);
+    s->stats.ipv4.tx_packets++;
+    if (bcast)
+        return eth_output(s, p, eth_broadcast, ETH_TYPE_IPV4);
+    return arp_output(s, p, next_hop);
+}
+
+/* RFC 791 §3.2 "Fragmentation": cut p into pieces whose data are
+ * multiples of 8 bytes and fit the MTU. Consumes p. */
+static int
+ipv4_fragment(struct stack *s, struct pkb *p, struct ipv4_repr *r,
+              uint32_t next_hop, int bcast)
+{
+    size_t chunk = (size_t)(s->cfg.mtu - IPV4_HDR_MIN) & ~(size_t)7;
+    int rc = 0;
+
+    for (size_t off = 0; off < p->len && rc == 0; off += chunk) {
+        size_t n = p->len - off < chunk ? p->len - off : chunk;
+        struct pkb *f = pkb_alloc(&s->pool, IPV4_HDR_MIN + n);
+        if (!f) {
+            s->stats.ipv4.tx_nobufs++;
+            rc = -ENOBUFS;
+            break;
+        }
+        memcpy(pkb_put(f, n), pkb_data(p) + off, n);
+        r->total_len = (uint16_t)(IPV4_HDR_MIN + n);
+        r->frag = (uint16_t)(off / 8) | (off + n < p->len ? IPV4_FLAG_MF : 0);
+        s->stats.ipv4.tx_fragments++;
+        rc = ipv4_send_frame(s, f, r, next_hop, bcast);
+    }
+    pkb_free(p);
+    return rc;
+}
+
+int
+ipv4_output(struct stack *s, struct pkb *p, uint32_t dst, uint8_t proto)
+{
+    struct ipv4_repr r = {.ttl = IPV4_TTL, .proto = proto, .src = s->addr, .dst = dst};
+    uint32_t next_hop;
+    int bcast;
+
+    if (ipv4_route(s, dst, &next_hop, &bcast) < 0) {
+        s->stats.ipv4.tx_no_route++;
+        pkb_free(p);
+        return -EHOSTUNREACH;
+    }
+    if (p->len > IPV4_MAX_LEN - IPV4_HDR_MIN) {
+        s->stats.ipv4.tx_too_big++;
+        pkb_free(p);
+        return -EMSGSIZE;
+    }
+    r.id = s->ip_id++;
+    if (IPV4_HDR_MIN + p->len > s->cfg.mtu)
+        return ipv4_fragment(s, p, &r, next_hop, bcast);
+    r.total_len = (uint16_t)(IPV4_HDR_MIN + p->len);
+    return ipv4_send_frame(s, p, &r, next_hop, bcast);
+}

@@ -1,0 +1,38 @@
+/*
+ * ipv4.h - IPv4 input, routing and output.
+ *
+ * Owns: header validation on input (RFC 791 §3.1, RFC 1122 §3.2.1),
+ * which datagrams are ours, handing fragments to reassembly, dispatch to
+ * the transport protocols, protocol-unreachable for the rest; on output,
+ * on-link vs default-gateway routing and fragmentation to the MTU.
+ * Leaves out: forwarding (we are a host), IP options (accepted and
+ * ignored on input, never sent), multicast.
+ */
+#ifndef USTACK_PROTO_IPV4_H
+#define USTACK_PROTO_IPV4_H
+
+#include <stdint.h>
+
+struct stack;
+struct pkb;
+
+/* What IPv4 hands up, host order. The payload is at pkb_data(); the IP
+ * header of the datagram stays in the hdr_len bytes before it, which is
+ * what ICMP error messages quote. */
+struct ip_meta {
+    uint32_t src;
+    uint32_t dst;
+    uint8_t proto;
+    uint8_t ttl;
+    uint8_t hdr_len;
+    uint8_t bcast;        /* sent to a broadcast IP or Ethernet address */
+    uint16_t frag_off;    /* bytes; non-zero only for a lone later fragment */
+    uint16_t payload_len;
+};
+
+void ipv4_input(struct stack *s, struct pkb *p, int link_bcast);
+/* Send payload p (starting at the transport header) to dst. Consumes p.
+ * 0, or -EHOSTUNREACH (no route), -ENOBUFS, -EMSGSIZE (over 65515). */
+int ipv4_output(struct stack *s, struct pkb *p, uint32_t dst, uint8_t proto);
+
+#endif

@@ -1,0 +1,201 @@
+/*
+ * stack.c - the engine: creation, the input and poll entry points, and
+ * the one place that touches the device.
+ *
+ * The life of an incoming frame: the driver calls stack_input(), which
+ * copies the frame into a pkb from the pool and hands it to eth_input();
+ * from there each layer validates its header, pulls it, and passes the
+ * pkb up (arp_input, ipv4_input, icmp_input ...). Replies go back down
+ * through the protocols' _output functions to eth_output() and finally
+ * stack_xmit() -> dev_send().
+ */
+#include "stack_var.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dev/dev.h"
+#include "proto/eth.h"
+#include "proto/icmp.h"
+#include "proto/ip_reass.h"
+#include "wire/addr.h"
+#include "wire/eth_hdr.h"
+#include "wire/ipv4_hdr.h"
+
+void
+stack_config_defaults(struct stack_config *c)
+{
+    *c = (struct stack_config){
+        .mac = {0x02, 0, 0, 0, 0, 0x02},
+        .prefix_len = 24,
+        .mtu = 1500,
+        .seed = 1,
+        .arp_timeout_s = 60,
+        .arp_retries = 3,
+        .arp_retry_ms = 1000,
+        .arp_queue_len = 4,
+        .reass_timeout_s = 30,
+        .reass_max_bytes = 1024 * 1024,
+        .reass_max_count = 16,
+        .icmp_rate_per_s = 100,
+        .icmp_burst = 50,
+        .pkb_count = 1024,
+        .log_out = NULL,
+        .log_level = LOG_INFO,
+    };
+}
+
+static const char *
+stack_config_check(const struct stack_config *c)
+{
+    if (c->addr == 0 || ipv4_is_multicast(c->addr) || c->addr == IPV4_BROADCAST)
+        return "address must be a unicast IPv4 address";
+    if (c->prefix_len < 1 || c->prefix_len > 32)
+        return "prefix length must be 1..32";
+    if (c->mtu < 576 || c->mtu > 9000)
+        return "MTU must be 576..9000";
+    if (eth_is_group(c->mac))
+        return "MAC must be unicast";
+    if (c->arp_retries < 1 || c->arp_queue_len < 1 || c->reass_max_count < 1 ||
+        c->pkb_count < 16 || c->icmp_burst < 1)
+        return "a count in the config is zero";
+    return NULL;
+}
+
+struct stack *
+stack_new(const struct stack_config *c, struct dev *dev)
+{
+    const char *bad = stack_config_check(c);
+
+    if (bad) {
+        if (c->log_out)
+            fprintf(c->log_out, "ustack: bad config: %s\n", bad);
+        return NULL;
+    }
+    struct stack *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->cfg = *c;
+    s->dev = dev;
+    memcpy(s->mac, c->mac, 6);
+    s->addr = c->addr;
+    s->netmask = c->prefix_len == 32 ? 0xffffffffu : ~(0xffffffffu >> c->prefix_len);
+    s->bcast = s->addr | ~s->netmask;
+    s->log = (struct log){.out = c->log_out, .level = c->log_level};
+    rng_seed(&s->rng, c->seed);
+    s->ip_id = (uint16_t)rng_u32(&s->rng);
+    /* a pool buffer holds the largest frame of the link after the headroom */
+    uint32_t buf = (PKB_HEADROOM + c->mtu + ETH_HDR_LEN + 4 + 63) & ~63u;
+    if (pkb_pool_init(&s->pool, c->pkb_count, buf, (size_t)4 << 20) < 0 ||
+        ip_reass_init(s) < 0) {
+        stack_free(s);
+        return NULL;
+    }
+    icmp_init(s);
+    return s;
+}
+
+void
+stack_free(struct stack *s)
+{
+    if (!s)
+        return;
+    arp_free(s);
+    ip_reass_free(s);
+    pkb_pool_destroy(&s->pool);
+    free(s);
+}
+
+/* The clock only moves forward, whatever the driver passes. */
+static void
+stack_clock(struct stack *s, uint64_t now_us)
+{
+    if (!s->log.base_us)
+        s->log.base_us = now_us;
+    if (now_us > s->now_us)
+        s->now_us = now_us;
+}
+
+void
+stack_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us)
+{
+    stack_clock(s, now_us);
+    if (len > (size_t)s->cfg.mtu + ETH_HDR_LEN + 4) {
+        s->stats.eth.rx_frames++;
+        s->stats.eth.rx_too_long++;
+        return;
+    }
+    struct pkb *p = pkb_alloc(&s->pool, len);
+    if (!p) {
+        s->stats.eth.rx_frames++;
+        s->stats.eth.rx_nobufs++;
+        return;
+    }
+    memcpy(pkb_put(p, len), frame, len);
+    eth_input(s, p);
+}
+
+void
+stack_poll(struct stack *s, uint64_t now_us)
+{
+    stack_clock(s, now_us);
+    if (!s->announced) {
+        s->announced = 1;
+        icmp_init(s);
+        arp_announce(s);
+    }
+    arp_poll(s);
+    ip_reass_poll(s);
+}
+
+uint64_t
+stack_poll_at(const struct stack *s)
+{
+    if (!s->announced)
+        return s->now_us;
+    uint64_t a = arp_poll_at(s), r = ip_reass_poll_at(s);
+    return a < r ? a : r;
+}
+
+const struct stats *
+stack_stats(const struct stack *s)
+{
+    return &s->stats;
+}
+
+int
+stack_ping(struct stack *s, uint32_t dst, uint16_t id, uint16_t seq, size_t len,
+           uint64_t now_us)
+{
+    stack_clock(s, now_us);
+    return icmp_echo_request(s, dst, id, seq, len);
+}
+
+void
+stack_xmit(struct stack *s, struct pkb *p)
+{
+    int rc = dev_send(s->dev, pkb_data(p), p->len, s->now_us);
+
+    if (rc < 0) {
+        s->stats.eth.tx_dev_err++;
+        SLOG(s, LOG_DEBUG, "eth", "device send failed: %s", strerror(-rc));
+    } else {
+        s->stats.eth.tx_frames++;
+        s->stats.eth.tx_bytes += p->len;
+    }
+    pkb_free(p);
+}
+
+int
+stack_addr_is_bcast(const struct stack *s, uint32_t a)
+{
+    return a == IPV4_BROADCAST || (a == s->bcast && s->cfg.prefix_len < 31);
+}
+
+int
+stack_addr_is_martian(const struct stack *s, uint32_t a)
+{
+    return a == 0 || stack_addr_is_bcast(s, a) || ipv4_is_multicast(a) ||
+           (a >> 24) == 127 || (a >> 28) == 0xf;
+}

@@ -1,0 +1,50 @@
+/*
+ * stack_var.h - the inside of struct stack, for the protocol modules.
+ *
+ * Owns: the one structure that holds all engine state (no globals), and
+ * the few helpers every layer uses: the clock, logging and transmission.
+ * Applications and the daemon see only stack.h.
+ */
+#ifndef USTACK_STACK_VAR_H
+#define USTACK_STACK_VAR_H
+
+#include "core/log.h"
+#include "core/pkb.h"
+#include "core/rng.h"
+#include "core/stats.h"
+#include "proto/arp.h"
+#include "proto/icmp.h"
+#include "proto/ip_reass.h"
+#include "stack.h"
+
+struct stack {
+    struct stack_config cfg;
+    struct dev *dev;
+    uint8_t mac[6];
+    uint32_t addr;     /* host order */
+    uint32_t netmask;
+    uint32_t bcast;    /* subnet broadcast */
+    uint64_t now_us;   /* time of the current input or poll */
+    int announced;     /* gratuitous ARP sent */
+    uint16_t ip_id;    /* next IPv4 identification (RFC 6864) */
+    struct rng rng;
+    struct log log;
+    struct stats stats;
+    struct pkb_pool pool;
+    struct arp_cache arp;
+    struct ip_reass reass;
+    struct icmp_state icmp;
+};
+
+#define SLOG(s, level, module, ...) log_line(&(s)->log, (level), (s)->now_us, (module), __VA_ARGS__)
+
+/* Hand a finished frame to the device; consumes p. */
+void stack_xmit(struct stack *s, struct pkb *p);
+
+/* True for 0.0.0.0, limited and subnet broadcast, multicast, loopback:
+ * addresses that may not be the source of a datagram we accept. */
+int stack_addr_is_martian(const struct stack *s, uint32_t a);
+/* The address is the limited or our subnet broadcast. */
+int stack_addr_is_bcast(const struct stack *s, uint32_t a);
+
+#endif

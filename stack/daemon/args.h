@@ -1,0 +1,28 @@
+/*
+ * args.h - ustackd's command line.
+ *
+ * Owns: turning argv into the daemon's settings and the engine's
+ * stack_config, with one clear line for every mistake.
+ */
+#ifndef USTACK_DAEMON_ARGS_H
+#define USTACK_DAEMON_ARGS_H
+
+#include <stddef.h>
+
+#include "stack.h"
+
+struct ustackd_args {
+    const char *tap;  /* interface name (--tap) */
+    const char *pcap; /* capture file (--pcap); NULL: none */
+    struct stack_config cfg;
+};
+
+/* Fill a from argv. Returns 0 to run, 1 when --help printed the usage
+ * (exit 0), -EINVAL with a one-line reason in err (exit 2), or another
+ * negative errno when the default seed cannot be drawn (exit 1). */
+int args_parse(int argc, char **argv, struct ustackd_args *a, char *err, size_t errlen);
+
+/* "10.0.0.2" into buf (at least 16 bytes). */
+const char *args_ip_fmt(uint32_t addr, char *buf, size_t len);
+
+#endif

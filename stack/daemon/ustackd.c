@@ -1,0 +1,319 @@
+/*
+ * ustackd.c - the daemon: one engine on one TAP interface.
+ *
+ * Owns: everything the engine must not touch - the clock, signals, file
+ * descriptors - and the event loop that drives it. The engine keeps no time
+ * of its own; this loop reads CLOCK_MONOTONIC and hands it in:
+ *
+ *   stack_poll(now)                  once at start (the gratuitous ARP)
+ *   loop:
+ *     epoll_wait on every source below
+ *     TAP readable    -> dev_recv each waiting frame, stack_input(frame, now)
+ *     timerfd expired -> nothing to do but wake up
+ *     signalfd        -> SIGUSR1: print counters; SIGINT, SIGTERM: stop
+ *     stack_poll(now), then set the timerfd to stack_poll_at()
+ *
+ * Each source is one file descriptor in one epoll set, and dispatch() is a
+ * switch on which descriptor woke us: a new source (the applications'
+ * control socket) is one watch() and one more case. Signals are blocked and
+ * read from a signalfd, so no code runs in a signal handler.
+ *
+ * Leaves out: daemonising, pid files, changing the TAP's own MTU or address
+ * (scripts/run.sh sets up the host side with `ip`).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/args.h"
+#include "dev/dev.h"
+#include "stack.h"
+
+#define MAX_EVENTS 16
+#define RX_BURST 64 /* frames per wakeup before the other sources get a turn */
+#define FRAME_BUF_LEN 65536
+
+struct ustackd {
+    struct stack *s;
+    struct dev *dev; /* what the engine sends on: the TAP, or a capture around it */
+    int epoll_fd;
+    int dev_fd;
+    int timer_fd;
+    int signal_fd;
+    bool stop;
+    int exit_code;
+    uint8_t frame[FRAME_BUF_LEN];
+};
+
+static uint64_t
+clock_us(clockid_t id)
+{
+    struct timespec ts;
+
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Add fd to the epoll set, readable. 0 or -1 with errno. */
+static int
+watch(struct ustackd *d, int fd)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+
+    return epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void
+print_counters(struct ustackd *d)
+{
+    fprintf(stderr, "ustackd: counters\n");
+    stats_print(stack_stats(d->s), stderr);
+}
+
+/* Frames waiting on the TAP, at most RX_BURST of them: epoll is
+ * level-triggered, so whatever is left wakes us again at once. */
+static void
+on_device(struct ustackd *d, uint64_t now_us)
+{
+    for (int i = 0; i < RX_BURST; i++) {
+        uint64_t ts_us = now_us;
+        ssize_t n = dev_recv(d->dev, d->frame, sizeof(d->frame), &ts_us);
+
+        if (n == -EAGAIN)
+            return;
+        if (n < 0) {
+            /* e.g. -EBADFD: the interface was deleted under us */
+            fprintf(stderr, "ustackd: reading %s: %s\n", d->dev->name, strerror((int)-n));
+            d->stop = true;
+            d->exit_code = 1;
+            return;
+        }
+        if (n > 0)
+            stack_input(d->s, d->frame, (size_t)n, ts_us);
+    }
+}
+
+static void
+on_timer(struct ustackd *d)
+{
+    uint64_t expirations;
+
+    /* Drain it; the stack_poll after every wakeup does the work. */
+    if (read(d->timer_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+        fprintf(stderr, "ustackd: timerfd: %s\n", strerror(errno));
+}
+
+static void
+on_signal(struct ustackd *d)
+{
+    struct signalfd_siginfo si;
+
+    while (read(d->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        switch (si.ssi_signo) {
+        case SIGUSR1:
+            print_counters(d);
+            capture_flush(d->dev); /* so the pcap can be read while we run */
+            break;
+        case SIGINT:
+        case SIGTERM:
+            fprintf(stderr, "ustackd: %s, stopping\n", strsignal((int)si.ssi_signo));
+            d->stop = true;
+            break;
+        }
+    }
+}
+
+/* One source woke us. */
+static void
+dispatch(struct ustackd *d, int fd, uint64_t now_us)
+{
+    if (fd == d->dev_fd)
+        on_device(d, now_us);
+    else if (fd == d->timer_fd)
+        on_timer(d);
+    else if (fd == d->signal_fd)
+        on_signal(d);
+}
+
+/* Wake at the engine's next deadline (absolute CLOCK_MONOTONIC), or never. */
+static void
+arm_timer(struct ustackd *d)
+{
+    uint64_t at_us = stack_poll_at(d->s);
+    struct itimerspec its;
+
+    memset(&its, 0, sizeof(its)); /* all zero disarms */
+    if (at_us != STACK_NEVER) {
+        if (at_us == 0)
+            at_us = 1; /* zero would disarm; any past time fires at once */
+        its.it_value.tv_sec = (time_t)(at_us / 1000000u);
+        its.it_value.tv_nsec = (long)(at_us % 1000000u) * 1000;
+    }
+    if (timerfd_settime(d->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+        fprintf(stderr, "ustackd: timerfd_settime: %s\n", strerror(errno));
+}
+
+static int
+run(struct ustackd *d)
+{
+    struct epoll_event ev[MAX_EVENTS];
+
+    stack_poll(d->s, clock_us(CLOCK_MONOTONIC));
+    arm_timer(d);
+    while (!d->stop) {
+        int n = epoll_wait(d->epoll_fd, ev, MAX_EVENTS, -1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "ustackd: epoll_wait: %s\n", strerror(errno));
+            return 1;
+        }
+        uint64_t now_us = clock_us(CLOCK_MONOTONIC);
+        for (int i = 0; i < n; i++)
+            dispatch(d, ev[i].data.fd, now_us);
+        stack_poll(d->s, now_us);
+        arm_timer(d);
+    }
+    return d->exit_code;
+}
+
+/* The epoll set, the timerfd and the signalfd. 0, or -1 with a message. */
+static int
+setup_sources(struct ustackd *d)
+{
+    sigset_t mask;
+
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGUSR1);
+    d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    d->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (d->epoll_fd < 0 || d->timer_fd < 0 || d->signal_fd < 0) {
+        fprintf(stderr, "ustackd: creating epoll/timerfd/signalfd: %s\n",
+                strerror(errno));
+        return -1;
+    }
+    if (watch(d, d->dev_fd) < 0 || watch(d, d->timer_fd) < 0 ||
+        watch(d, d->signal_fd) < 0) {
+        fprintf(stderr, "ustackd: epoll_ctl: %s\n", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* TAP, then the capture around it if asked for. 0, or -1 with a message. */
+static int
+open_device(struct ustackd *d, const struct ustackd_args *a)
+{
+    char err[256];
+    struct dev *tap = tap_open(a->tap, err, sizeof(err));
+
+    if (!tap) {
+        fprintf(stderr, "ustackd: %s\n", err);
+        return -1;
+    }
+    d->dev = tap;
+    if (a->pcap) {
+        /* Capture times are wall-clock: the engine's monotonic time plus
+         * the offset between the two clocks, read once at start. */
+        int64_t epoch_us =
+            (int64_t)clock_us(CLOCK_REALTIME) - (int64_t)clock_us(CLOCK_MONOTONIC);
+        struct dev *cap = capture_open(tap, a->pcap, epoch_us, err, sizeof(err));
+        if (!cap) {
+            fprintf(stderr, "ustackd: %s\n", err);
+            return -1; /* d->dev (the TAP) is closed by the caller */
+        }
+        d->dev = cap;
+    }
+    d->dev_fd = dev_fd(d->dev);
+    return 0;
+}
+
+static void
+print_banner(const struct ustackd *d, const struct ustackd_args *a)
+{
+    const struct stack_config *c = &a->cfg;
+    char addr[16], gw[16];
+
+    fprintf(stderr, "ustackd: %s/%u", args_ip_fmt(c->addr, addr, sizeof(addr)),
+            c->prefix_len);
+    if (c->gateway)
+        fprintf(stderr, " gw %s", args_ip_fmt(c->gateway, gw, sizeof(gw)));
+    fprintf(stderr, " mac %02x:%02x:%02x:%02x:%02x:%02x on tap %s (mtu %u)", c->mac[0],
+            c->mac[1], c->mac[2], c->mac[3], c->mac[4], c->mac[5], d->dev->name, c->mtu);
+    if (a->pcap)
+        fprintf(stderr, " capture %s", a->pcap);
+    fprintf(stderr, " pid %ld seed 0x%016llx\n", (long)getpid(),
+            (unsigned long long)c->seed);
+}
+
+static void
+teardown(struct ustackd *d)
+{
+    if (d->s) {
+        capture_flush(d->dev);
+        print_counters(d);
+        stack_free(d->s);
+    }
+    dev_close(d->dev);
+    if (d->signal_fd >= 0)
+        close(d->signal_fd);
+    if (d->timer_fd >= 0)
+        close(d->timer_fd);
+    if (d->epoll_fd >= 0)
+        close(d->epoll_fd);
+}
+
+int
+main(int argc, char **argv)
+{
+    static struct ustackd d; /* static: it holds a 64 KiB frame buffer */
+    struct ustackd_args a;
+    char err[256];
+    sigset_t mask;
+    int rc;
+
+    rc = args_parse(argc, argv, &a, err, sizeof(err));
+    if (rc == 1)
+        return 0;
+    if (rc < 0) {
+        fprintf(stderr, "ustackd: %s\n", err);
+        return rc == -EINVAL ? 2 : 1;
+    }
+
+    /* Before anything else, so that a Ctrl-C during start-up waits in the
+     * signalfd instead of killing us half set up. */
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+
+    d.epoll_fd = d.timer_fd = d.signal_fd = d.dev_fd = -1;
+    if (open_device(&d, &a) < 0 || setup_sources(&d) < 0) {
+        teardown(&d);
+        return 1;
+    }
+    d.s = stack_new(&a.cfg, d.dev);
+    if (!d.s) {
+        fprintf(stderr, "ustackd: the engine refused the configuration (see above)\n");
+        teardown(&d);
+        return 1;
+    }
+    print_banner(&d, &a);
+
+    rc = run(&d);
+    teardown(&d);
+    return rc;
+}

@@ -20,7 +20,7 @@
     X(rx_packets) X(rx_bad_len) X(rx_bad_hw) X(rx_bad_op) X(rx_bad_sender)    \
     X(rx_requests) X(rx_replies) X(rx_not_for_us) X(tx_requests)              \
     X(tx_replies) X(tx_announces) X(resolved) X(resolve_failed)               \
-    X(queue_full) X(evicted) X(expired)
+    X(unresolved_drops) X(queue_full) X(evicted) X(expired)
 
 #define STATS_IPV4(X)                                                          \
     X(rx_packets) X(rx_bad_len) X(rx_bad_version) X(rx_bad_ihl)               \

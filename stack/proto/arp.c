@@ -234,6 +234,7 @@ arp_poll(struct stack *s)
             SLOG(s, LOG_INFO, "arp", "%s did not answer %u requests",
                  ip_fmt(e->ip, b), e->tries);
             s->stats.arp.resolve_failed++;
+            s->stats.arp.unresolved_drops += e->queue_len;
             arp_entry_clear(e);
         }
     }

@@ -20,7 +20,9 @@ FUZZ    := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,unde
 LIBS    := -lpcap
 
 ENGINE_SRC := $(sort $(wildcard stack/core/*.c stack/wire/*.c stack/proto/*.c stack/dev/*.c)) stack/stack.c
-DAEMON_SRC := $(wildcard stack/daemon/*.c)
+DAEMON_SRC := $(wildcard stack/daemon/*.c) socket_api/ctl_proto.c
+LIB_SRC    := $(wildcard socket_api/*.c)
+APP_SRC    := $(wildcard apps/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_LIB   := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 TOOL_SRC   := $(wildcard tests/replay/*.c)
@@ -31,10 +33,12 @@ SAN_ENGINE := build/san/libengine.a
 UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=build/san/tests/%)
 TOOL_BINS  := $(TOOL_SRC:tests/replay/%.c=build/san/tools/%)
 FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+REL_APPS   := $(APP_SRC:apps/%.c=build/%)
+SAN_APPS   := $(APP_SRC:apps/%.c=build/san/%)
 
 .PHONY: all san fuzz test run bench deps clean
-all: build/ustackd
-san: build/san/ustackd $(UNIT_BINS) $(TOOL_BINS)
+all: build/ustackd build/libustack.a build/libustack.so $(REL_APPS)
+san: build/san/ustackd build/san/libustack.a $(SAN_APPS) $(UNIT_BINS) $(TOOL_BINS)
 fuzz: $(FUZZ_BINS)
 
 build/rel/%.o: %.c
@@ -46,6 +50,9 @@ build/san/%.o: %.c
 build/fuzz/%.o: %.c
 	@mkdir -p $(@D)
 	$(CLANG) $(BASE) $(FUZZ) -c $< -o $@
+build/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE) $(REL) -fPIC -c $< -o $@
 
 $(REL_ENGINE): $(ENGINE_SRC:%.c=build/rel/%.o)
 	@rm -f $@; ar rcs $@ $^
@@ -59,7 +66,18 @@ build/ustackd: $(DAEMON_SRC:%.c=build/rel/%.o) $(REL_ENGINE)
 build/san/ustackd: $(DAEMON_SRC:%.c=build/san/%.o) $(SAN_ENGINE)
 	$(CC) $(SAN) -o $@ $^ $(LIBS)
 
-build/san/tests/%: build/san/tests/unit/%.o $(UNIT_LIB:%.c=build/san/%.o) $(SAN_ENGINE)
+build/libustack.a: $(LIB_SRC:%.c=build/rel/%.o)
+	@rm -f $@; ar rcs $@ $^
+build/libustack.so: $(LIB_SRC:%.c=build/pic/%.o)
+	$(CC) -shared -o $@ $^ -ldl
+build/san/libustack.a: $(LIB_SRC:%.c=build/san/%.o)
+	@rm -f $@; ar rcs $@ $^
+build/%: build/rel/apps/%.o build/libustack.a
+	$(CC) $(REL) -o $@ $^
+build/san/%: build/san/apps/%.o build/san/libustack.a
+	$(CC) $(SAN) -o $@ $^
+
+build/san/tests/%: build/san/tests/unit/%.o $(UNIT_LIB:%.c=build/san/%.o) $(SAN_ENGINE) build/san/libustack.a
 	@mkdir -p $(@D)
 	$(CC) $(SAN) -o $@ $^ -lcmocka $(LIBS)
 build/san/tools/%: build/san/tests/replay/%.o $(SAN_ENGINE)

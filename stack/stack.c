@@ -101,6 +101,7 @@ stack_free(struct stack *s)
 {
     if (!s)
         return;
+    udp_free_all(s);
     arp_free(s);
     ip_reass_free(s);
     pkb_pool_destroy(&s->pool);

@@ -41,6 +41,10 @@ struct stack_config {
     uint32_t icmp_rate_per_s;  /* ICMP error token refill, default 100 */
     uint32_t icmp_burst;       /* ICMP error bucket size, default 50 */
     uint32_t pkb_count;        /* frames in the buffer pool, default 1024 */
+    /* Called when a socket endpoint (UDP pcb, later TCP) becomes readable
+     * or gets an error: notify(notify_ctx, owner). May be NULL. */
+    void (*notify)(void *notify_ctx, void *owner);
+    void *notify_ctx;
     FILE *log_out;          /* NULL: silent */
     int log_level;          /* enum log_level */
 };

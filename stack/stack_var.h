@@ -15,6 +15,7 @@
 #include "proto/arp.h"
 #include "proto/icmp.h"
 #include "proto/ip_reass.h"
+#include "proto/udp.h"
 #include "stack.h"
 
 struct stack {
@@ -34,6 +35,9 @@ struct stack {
     struct arp_cache arp;
     struct ip_reass reass;
     struct icmp_state icmp;
+    struct {
+        struct udp_pcb *pcbs;
+    } udp;
 };
 
 #define SLOG(s, level, module, ...) log_line(&(s)->log, (level), (s)->now_us, (module), __VA_ARGS__)

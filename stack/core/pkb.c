@@ -55,11 +55,11 @@ pkb_alloc_large(struct pkb_pool *pool, size_t cap)
 struct pkb *
 pkb_alloc(struct pkb_pool *pool, size_t size)
 {
-    size_t cap = PKB_HEADROOM + size;
     struct pkb *p;
 
-    if (cap > UINT32_MAX)
+    if (size > UINT32_MAX - PKB_HEADROOM) /* also keeps cap from wrapping */
         return NULL;
+    size_t cap = PKB_HEADROOM + size;
     if (cap > pool->buf_size) {
         p = pkb_alloc_large(pool, cap);
     } else {

@@ -32,8 +32,9 @@ struct pkb {
     uint32_t cap;          /* bytes at buf */
     uint32_t head;         /* offset of the first data byte */
     uint32_t len;          /* data bytes */
-    uint32_t aux;          /* the holder's own use: reassembly keeps the
-                              fragment offset here */
+    uint32_t aux, aux2;    /* the holder's own use: reassembly keeps the
+                              fragment offset, UDP the source address
+                              and port */
     uint8_t large;         /* heap buffer, not from the pool array */
 };
 

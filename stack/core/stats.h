@@ -36,9 +36,15 @@
     X(tx_echo_replies) X(tx_echo_requests) X(tx_unreach) X(tx_time_exceeded) \
     X(tx_rate_limited) X(tx_err_suppressed) X(tx_nobufs)
 
+#define STATS_UDP(X)                                                           \
+    X(rx_datagrams) X(rx_bad_len) X(rx_bad_cksum) X(rx_no_port)               \
+    X(rx_queue_full) X(rx_delivered) X(rx_icmp_errors) X(tx_datagrams)        \
+    X(tx_nobufs)
+
 /* module name, list */
 #define STATS_MODULES(M)                                                       \
-    M(eth, STATS_ETH) M(arp, STATS_ARP) M(ipv4, STATS_IPV4) M(icmp, STATS_ICMP)
+    M(eth, STATS_ETH) M(arp, STATS_ARP) M(ipv4, STATS_IPV4) M(icmp, STATS_ICMP) \
+    M(udp, STATS_UDP)
 
 #define STATS_FIELD_(name) uint64_t name;
 #define STATS_STRUCT_(mod, LIST) struct { LIST(STATS_FIELD_) } mod;

@@ -8,6 +8,7 @@
 
 #include "core/bytes.h"
 #include "proto/ipv4.h"
+#include "proto/udp.h"
 #include "stack_var.h"
 #include "wire/icmp_hdr.h"
 #include "wire/ipv4_hdr.h"
@@ -57,6 +58,20 @@ icmp_echo_reply(struct stack *s, struct pkb *p, const struct ip_meta *m,
     ipv4_output(s, p, m->src, IP_PROTO_ICMP);
 }
 
+/* RFC 1122 §3.2.2.1: hand an error to the transport whose datagram it
+ * quotes (the quote is an IP header and at least 8 bytes of it). */
+static void
+icmp_error_input(struct stack *s, const struct pkb *p, const struct icmp_repr *r)
+{
+    const uint8_t *q = pkb_data(p) + ICMP_HDR_LEN;
+    size_t q_len = p->len - ICMP_HDR_LEN;
+
+    if (q_len < IPV4_HDR_MIN || (q[0] >> 4) != 4 || (size_t)(q[0] & 0x0f) * 4 < IPV4_HDR_MIN)
+        return;
+    if (q[9] == IP_PROTO_UDP)
+        udp_icmp_error(s, r->type, r->code, q, q_len);
+}
+
 void
 icmp_input(struct stack *s, struct pkb *p, const struct ip_meta *m)
 {
@@ -82,9 +97,10 @@ icmp_input(struct stack *s, struct pkb *p, const struct ip_meta *m)
         s->stats.icmp.rx_echo_replies++;
         break;
     default:
-        if (icmp_is_error(r.type))
+        if (icmp_is_error(r.type)) {
             s->stats.icmp.rx_errors++;
-        else
+            icmp_error_input(s, p, &r);
+        } else
             s->stats.icmp.rx_unknown_type++;
     }
 drop:

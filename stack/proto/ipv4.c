@@ -10,6 +10,7 @@
 #include "proto/eth.h"
 #include "proto/icmp.h"
 #include "proto/ip_reass.h"
+#include "proto/udp.h"
 #include "stack_var.h"
 #include "wire/icmp_hdr.h"
 #include "wire/eth_hdr.h"
@@ -38,6 +39,9 @@ ipv4_deliver(struct stack *s, struct pkb *p, const struct ip_meta *m)
     switch (m->proto) {
     case IP_PROTO_ICMP:
         icmp_input(s, p, m);
+        return;
+    case IP_PROTO_UDP:
+        udp_input(s, p, m);
         return;
     default:
         /* RFC 1122 §3.2.2.1: protocol unreachable */

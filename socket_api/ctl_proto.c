@@ -1,0 +1,308 @@
+/*
+ * ctl_proto.c - encoder and validating decoder of control messages.
+ * See ctl_proto.h for the format.
+ */
+#include "ctl_proto.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Fixed body size of each type, by direction; -1: variable (checked apart). */
+static int
+ctl_body_len(int type, enum ctl_dir dir)
+{
+    switch (type) {
+    case CTL_SOCKET: return dir == CTL_REQUEST ? 12 : 0;
+    case CTL_BIND:
+    case CTL_CONNECT: return dir == CTL_REQUEST ? 8 : 0;
+    case CTL_LISTEN: return dir == CTL_REQUEST ? 4 : 0;
+    case CTL_ACCEPT: return dir == CTL_REQUEST ? 0 : 8;
+    case CTL_SENDTO: return dir == CTL_REQUEST ? -1 : 0;
+    case CTL_GETSOCKNAME:
+    case CTL_GETPEERNAME: return dir == CTL_REQUEST ? 0 : 8;
+    case CTL_SETSOCKOPT: return dir == CTL_REQUEST ? 12 : 0;
+    case CTL_GETSOCKOPT: return 12;
+    case CTL_SHUTDOWN: return dir == CTL_REQUEST ? 4 : 0;
+    case CTL_LIST: return dir == CTL_REQUEST ? 4 : -1;
+    default: return -2;
+    }
+}
+
+/* A cursor over a buffer: every read and write is bounds-checked. */
+struct cur {
+    uint8_t *w;
+    const uint8_t *r;
+    size_t left;
+    int bad;
+};
+
+static void
+put(struct cur *c, const void *v, size_t n)
+{
+    if (c->bad || n > c->left) {
+        c->bad = 1;
+        return;
+    }
+    memcpy(c->w, v, n);
+    c->w += n;
+    c->left -= n;
+}
+
+static void
+get(struct cur *c, void *v, size_t n)
+{
+    if (c->bad || n > c->left) {
+        c->bad = 1;
+        memset(v, 0, n);
+        return;
+    }
+    memcpy(v, c->r, n);
+    c->r += n;
+    c->left -= n;
+}
+
+static void
+put_addr(struct cur *c, const struct ctl_addr *a)
+{
+    put(c, &a->addr, 4);
+    put(c, &a->port, 2);
+    put(c, &a->family, 2);
+}
+
+static void
+get_addr(struct cur *c, struct ctl_addr *a)
+{
+    get(c, &a->addr, 4);
+    get(c, &a->port, 2);
+    get(c, &a->family, 2);
+}
+
+static void
+put_sockopt(struct cur *c, const struct ctl_sockopt *o)
+{
+    put(c, &o->level, 4);
+    put(c, &o->name, 4);
+    put(c, &o->value, 4);
+}
+
+static void
+get_sockopt(struct cur *c, struct ctl_sockopt *o)
+{
+    get(c, &o->level, 4);
+    get(c, &o->name, 4);
+    get(c, &o->value, 4);
+}
+
+/* The body of m, in either direction. */
+static void
+put_body(struct cur *c, const struct ctl_msg *m, enum ctl_dir dir)
+{
+    if (dir == CTL_REPLY && m->h.status < 0)
+        return; /* an error reply has no body */
+    switch (m->h.type) {
+    case CTL_SOCKET:
+        if (dir == CTL_REQUEST) {
+            put(c, &m->u.socket.domain, 4);
+            put(c, &m->u.socket.type, 4);
+            put(c, &m->u.socket.protocol, 4);
+        }
+        break;
+    case CTL_BIND:
+    case CTL_CONNECT:
+        if (dir == CTL_REQUEST)
+            put_addr(c, &m->u.addr);
+        break;
+    case CTL_ACCEPT:
+    case CTL_GETSOCKNAME:
+    case CTL_GETPEERNAME:
+        if (dir == CTL_REPLY)
+            put_addr(c, &m->u.addr);
+        break;
+    case CTL_LISTEN:
+        if (dir == CTL_REQUEST)
+            put(c, &m->u.listen.backlog, 4);
+        break;
+    case CTL_SENDTO:
+        if (dir == CTL_REQUEST) {
+            put(c, &m->u.sendto.addr, 4);
+            put(c, &m->u.sendto.port, 2);
+            put(c, &m->u.sendto.pad, 2);
+            put(c, &m->u.sendto.flags, 4);
+            put(c, m->data, m->data_len);
+        }
+        break;
+    case CTL_SETSOCKOPT:
+        if (dir == CTL_REQUEST)
+            put_sockopt(c, &m->u.sockopt);
+        break;
+    case CTL_GETSOCKOPT:
+        put_sockopt(c, &m->u.sockopt);
+        break;
+    case CTL_SHUTDOWN:
+        if (dir == CTL_REQUEST)
+            put(c, &m->u.shutdown.how, 4);
+        break;
+    case CTL_LIST:
+        if (dir == CTL_REQUEST) {
+            put(c, &m->u.list.first, 4);
+        } else {
+            put(c, &m->u.total, 4);
+            put(c, m->data, m->data_len);
+        }
+        break;
+    }
+}
+
+int
+ctl_encode(const struct ctl_msg *m, enum ctl_dir dir, uint8_t *buf, size_t cap)
+{
+    if (ctl_body_len(m->h.type, dir) == -2)
+        return -EINVAL;
+    if (m->data_len > CTL_DATA_MAX && !(m->h.type == CTL_LIST && dir == CTL_REPLY))
+        return -EMSGSIZE;
+    struct cur c = {.w = buf, .left = cap};
+    uint16_t magic = CTL_MAGIC;
+    uint8_t version = CTL_VERSION;
+    uint32_t len = 0;
+
+    put(&c, &magic, 2);
+    put(&c, &version, 1);
+    put(&c, &m->h.type, 1);
+    put(&c, &len, 4); /* filled in below */
+    put(&c, &m->h.seq, 4);
+    put(&c, &m->h.status, 4);
+    put_body(&c, m, dir);
+    if (c.bad)
+        return -EMSGSIZE;
+    len = (uint32_t)(cap - c.left);
+    memcpy(buf + 4, &len, 4);
+    return (int)len;
+}
+
+static void
+get_body(struct cur *c, struct ctl_msg *m, enum ctl_dir dir)
+{
+    switch (m->h.type) {
+    case CTL_SOCKET:
+        get(c, &m->u.socket.domain, 4);
+        get(c, &m->u.socket.type, 4);
+        get(c, &m->u.socket.protocol, 4);
+        break;
+    case CTL_BIND:
+    case CTL_CONNECT:
+    case CTL_ACCEPT:
+    case CTL_GETSOCKNAME:
+    case CTL_GETPEERNAME:
+        get_addr(c, &m->u.addr);
+        break;
+    case CTL_LISTEN:
+        get(c, &m->u.listen.backlog, 4);
+        break;
+    case CTL_SENDTO:
+        get(c, &m->u.sendto.addr, 4);
+        get(c, &m->u.sendto.port, 2);
+        get(c, &m->u.sendto.pad, 2);
+        get(c, &m->u.sendto.flags, 4);
+        break;
+    case CTL_SETSOCKOPT:
+    case CTL_GETSOCKOPT:
+        get_sockopt(c, &m->u.sockopt);
+        break;
+    case CTL_SHUTDOWN:
+        get(c, &m->u.shutdown.how, 4);
+        break;
+    case CTL_LIST:
+        if (dir == CTL_REQUEST)
+            get(c, &m->u.list.first, 4);
+        else
+            get(c, &m->u.total, 4);
+        break;
+    }
+}
+
+int
+ctl_decode(const uint8_t *buf, size_t len, enum ctl_dir dir, struct ctl_msg *m)
+{
+    struct cur c = {.r = buf, .left = len};
+    uint32_t wire_len;
+
+    memset(m, 0, sizeof(*m));
+    if (len < CTL_HDR_LEN || len > CTL_MSG_MAX + CTL_LIST_MAX * CTL_SOCK_INFO_LEN)
+        return -EBADMSG;
+    get(&c, &m->h.magic, 2);
+    get(&c, &m->h.version, 1);
+    get(&c, &m->h.type, 1);
+    get(&c, &wire_len, 4);
+    get(&c, &m->h.seq, 4);
+    get(&c, &m->h.status, 4);
+    m->h.len = wire_len;
+    if (m->h.magic != CTL_MAGIC || wire_len != len)
+        return -EBADMSG;
+    if (m->h.version != CTL_VERSION)
+        return -EPROTONOSUPPORT;
+    int body = ctl_body_len(m->h.type, dir);
+    if (body == -2 || (dir == CTL_REQUEST && m->h.status != 0))
+        return -EBADMSG;
+    if (dir == CTL_REPLY && m->h.status < 0)
+        return c.left == 0 ? 0 : -EBADMSG;
+    if (body >= 0 && c.left != (size_t)body)
+        return -EBADMSG;
+    get_body(&c, m, dir);
+    if (c.bad)
+        return -EBADMSG;
+    m->data = c.r;
+    m->data_len = c.left;
+    if (m->h.type == CTL_SENDTO && m->data_len > CTL_DATA_MAX)
+        return -EBADMSG;
+    if (m->h.type == CTL_LIST && dir == CTL_REPLY &&
+        (m->data_len % CTL_SOCK_INFO_LEN != 0 ||
+         m->data_len / CTL_SOCK_INFO_LEN > CTL_LIST_MAX))
+        return -EBADMSG;
+    return 0;
+}
+
+void
+ctl_sock_info_put(uint8_t *b, const struct ctl_sock_info *si)
+{
+    struct cur c = {.w = b, .left = CTL_SOCK_INFO_LEN};
+
+    put(&c, &si->id, 4);
+    put(&c, &si->owner_pid, 4);
+    put(&c, &si->owner_uid, 4);
+    put(&c, &si->type, 1);
+    put(&c, &si->state, 1);
+    put(&c, &si->lport, 2);
+    put(&c, &si->rport, 2);
+    put(&c, &si->pad, 2);
+    put(&c, &si->laddr, 4);
+    put(&c, &si->raddr, 4);
+    put(&c, &si->rx_queued, 4);
+}
+
+void
+ctl_sock_info_get(const uint8_t *b, struct ctl_sock_info *si)
+{
+    struct cur c = {.r = b, .left = CTL_SOCK_INFO_LEN};
+
+    get(&c, &si->id, 4);
+    get(&c, &si->owner_pid, 4);
+    get(&c, &si->owner_uid, 4);
+    get(&c, &si->type, 1);
+    get(&c, &si->state, 1);
+    get(&c, &si->lport, 2);
+    get(&c, &si->rport, 2);
+    get(&c, &si->pad, 2);
+    get(&c, &si->laddr, 4);
+    get(&c, &si->raddr, 4);
+    get(&c, &si->rx_queued, 4);
+}
+
+const char *
+ctl_type_name(int type)
+{
+    static const char *const names[] = {
+        "?", "SOCKET", "BIND", "CONNECT", "LISTEN", "ACCEPT", "SENDTO",
+        "GETSOCKNAME", "GETPEERNAME", "SETSOCKOPT", "GETSOCKOPT", "SHUTDOWN", "LIST",
+    };
+    return type > 0 && type < CTL_TYPE_MAX ? names[type] : "?";
+}

@@ -1,0 +1,128 @@
+/*
+ * ctl_proto.h - the control protocol between applications and ustackd.
+ *
+ * Owns: the messages that cross the "system-call boundary", their encoding
+ * and a decoder that validates every field. One header, included by both
+ * sides (socket_api/ and stack/daemon/). Described for humans in
+ * docs/SOCKETS.md.
+ *
+ * Transport: a UNIX-domain SOCK_SEQPACKET connection to the daemon's
+ * control socket (ustackd --ctl PATH; clients use $USTACK_CTL, else
+ * CTL_DEFAULT_PATH). One message per packet, at most CTL_MSG_MAX bytes,
+ * each a request answered by exactly one reply with the same seq.
+ *
+ * Every socket an application holds is a real file descriptor: one end of
+ * a socketpair whose other end the daemon keeps (SOCK_SEQPACKET for UDP,
+ * SOCK_STREAM for TCP). The daemon hands the application's end over in
+ * the reply to CTL_SOCKET (SCM_RIGHTS). A request about a socket carries
+ * that descriptor with it (SCM_RIGHTS); the daemon knows the socket by the
+ * descriptor's inode, so a process can only name sockets it holds.
+ * Datagram payload flows on the socketpair itself: application -> daemon
+ * as plain writes (to the connected peer), daemon -> application as one
+ * message per datagram with its source address in SCM_CREDENTIALS
+ * (uid = IPv4 address, gid = port; see docs/SOCKETS.md). sendto() with an
+ * address goes as CTL_SENDTO on the control connection.
+ *
+ * Wire format: every integer is in host byte order (both ends are on one
+ * machine); fields are packed with no padding and read and written one by
+ * one by ctl_encode/ctl_decode, never overlaid.
+ *
+ *   header (16 bytes): magic u16 'U''S' = 0x5553 | version u8 | type u8 |
+ *                      len u32 (whole message) | seq u32 | status i32
+ *   status: requests 0; replies >= 0 (a count or 0) or a negative errno.
+ */
+#ifndef USTACK_CTL_PROTO_H
+#define USTACK_CTL_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CTL_MAGIC 0x5553
+#define CTL_VERSION 1
+#define CTL_HDR_LEN 16
+#define CTL_DATA_MAX 65507                 /* the largest UDP payload */
+#define CTL_MSG_MAX (CTL_HDR_LEN + 16 + CTL_DATA_MAX)
+#define CTL_DEFAULT_PATH "/run/ustack/ctl.sock"
+#define CTL_ENV "USTACK_CTL"
+#define CTL_LIST_MAX 64                    /* entries in one CTL_LIST reply */
+
+enum ctl_type {
+    CTL_SOCKET = 1,   /* req: domain, type, protocol   rep: + fd */
+    CTL_BIND,         /* req: + fd, addr, port */
+    CTL_CONNECT,      /* req: + fd, addr, port, family (AF_UNSPEC dissolves) */
+    CTL_LISTEN,       /* req: + fd, backlog (TCP; EOPNOTSUPP for UDP) */
+    CTL_ACCEPT,       /* req: + fd   rep: + fd, addr, port (TCP) */
+    CTL_SENDTO,       /* req: + fd, addr, port, flags, data   rep: status = bytes */
+    CTL_GETSOCKNAME,  /* req: + fd   rep: addr, port */
+    CTL_GETPEERNAME,  /* req: + fd   rep: addr, port */
+    CTL_SETSOCKOPT,   /* req: + fd, level, name, value */
+    CTL_GETSOCKOPT,   /* req: + fd, level, name   rep: value */
+    CTL_SHUTDOWN,     /* req: + fd, how */
+    CTL_LIST,         /* req: first (index)   rep: count entries + total */
+    CTL_TYPE_MAX,
+};
+
+struct ctl_hdr {
+    uint16_t magic;
+    uint8_t version;
+    uint8_t type;
+    uint32_t len;
+    uint32_t seq;
+    int32_t status;
+};
+
+/* bodies, host order */
+struct ctl_socket { int32_t domain, type, protocol; };
+struct ctl_addr { uint32_t addr; uint16_t port; uint16_t family; };  /* bind, connect, names, accept */
+struct ctl_listen { int32_t backlog; };
+struct ctl_sendto { uint32_t addr; uint16_t port; uint16_t pad; int32_t flags; };
+struct ctl_sockopt { int32_t level, name, value; };
+struct ctl_shutdown { int32_t how; };
+struct ctl_list_req { uint32_t first; };
+
+/* One row of the daemon's socket table (CTL_LIST). */
+struct ctl_sock_info {
+    uint32_t id;        /* daemon's socket number */
+    int32_t owner_pid;  /* the process that created it */
+    uint32_t owner_uid;
+    uint8_t type;       /* SOCK_DGRAM / SOCK_STREAM */
+    uint8_t state;      /* 0 idle, 1 bound, 2 connected, 3 listening */
+    uint16_t lport, rport;
+    uint16_t pad;
+    uint32_t laddr, raddr;
+    uint32_t rx_queued; /* bytes waiting for the application */
+};
+#define CTL_SOCK_INFO_LEN 32
+
+/* A decoded message. `data` points into the buffer that was decoded. */
+struct ctl_msg {
+    struct ctl_hdr h;
+    union {
+        struct ctl_socket socket;
+        struct ctl_addr addr;
+        struct ctl_listen listen;
+        struct ctl_sendto sendto;
+        struct ctl_sockopt sockopt;
+        struct ctl_shutdown shutdown;
+        struct ctl_list_req list;
+        uint32_t total;  /* CTL_LIST reply: sockets in the table */
+    } u;
+    const uint8_t *data; /* CTL_SENDTO payload; CTL_LIST reply rows */
+    size_t data_len;
+};
+
+/* Which body a message of this type and direction has. */
+enum ctl_dir { CTL_REQUEST, CTL_REPLY };
+
+/* Encode m into buf. Returns bytes written, or -EMSGSIZE / -EINVAL. The
+ * header's len is filled in; magic and version too. */
+int ctl_encode(const struct ctl_msg *m, enum ctl_dir dir, uint8_t *buf, size_t cap);
+/* Decode len bytes. 0, or -EBADMSG (bad magic, length, type, body size),
+ * -EPROTONOSUPPORT (other version). Never reads past len. */
+int ctl_decode(const uint8_t *buf, size_t len, enum ctl_dir dir, struct ctl_msg *m);
+/* Encode/decode one socket-table row. */
+void ctl_sock_info_put(uint8_t *b, const struct ctl_sock_info *si);
+void ctl_sock_info_get(const uint8_t *b, struct ctl_sock_info *si);
+const char *ctl_type_name(int type);
+
+#endif

@@ -226,8 +226,10 @@ arp_poll(struct stack *s)
             s->stats.arp.expired++;
             arp_entry_clear(e);
         } else if (e->tries < s->cfg.arp_retries) {
+            /* RFC 1122 §2.3.2.1: no more than one request a second (here:
+             * per arp_retry_ms), counted from this one even if polled late */
             e->tries++;
-            e->deadline_us += (uint64_t)s->cfg.arp_retry_ms * 1000;
+            e->deadline_us = s->now_us + (uint64_t)s->cfg.arp_retry_ms * 1000;
             arp_request(s, e->ip);
         } else {
             /* RFC 1122 §2.3.2.2: give up; what waited is dropped */

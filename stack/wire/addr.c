@@ -50,7 +50,8 @@ ip_prefix_parse(const char *str, uint32_t *addr, uint8_t *prefix_len)
     snprintf(buf, sizeof(buf), "%.*s", (int)(slash - str), str);
     char *end;
     long len = strtol(slash + 1, &end, 10);
-    if (slash[1] == '\0' || *end != '\0' || len < 1 || len > 32)
+    /* digits only: strtol alone would take " 24" and "+24" */
+    if (slash[1] < '0' || slash[1] > '9' || *end != '\0' || len < 1 || len > 32)
         return -1;
     if (ip_parse(buf, addr) < 0)
         return -1;
@@ -74,8 +75,11 @@ int
 mac_parse(const char *str, uint8_t mac[6])
 {
     for (int i = 0; i < 6; i++) {
-        int hi = hex_digit(str[0]), lo = hex_digit(str[1]);
-        if (hi < 0 || lo < 0)
+        int hi = hex_digit(str[0]);
+        if (hi < 0) /* before reading str[1]: str[0] may be the NUL */
+            return -1;
+        int lo = hex_digit(str[1]);
+        if (lo < 0)
             return -1;
         mac[i] = (uint8_t)(hi << 4 | lo);
         str += 2;

@@ -34,7 +34,7 @@ stack_config_defaults(struct stack_config *c)
         .arp_timeout_s = 60,
         .arp_retries = 3,
         .arp_retry_ms = 1000,
-        .arp_queue_len = 4,
+        .arp_queue_len = 64,
         .reass_timeout_s = 30,
         .reass_max_bytes = 1024 * 1024,
         .reass_max_count = 16,

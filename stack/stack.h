@@ -34,9 +34,10 @@ struct stack_config {
     uint32_t arp_timeout_s; /* cache entry lifetime, default 60 */
     uint32_t arp_retries;   /* requests before giving up, default 3 */
     uint32_t arp_retry_ms;  /* between requests, default 1000 */
-    uint32_t arp_queue_len; /* packets held per unresolved entry, default 4 */
+    uint32_t arp_queue_len; /* packets held per unresolved entry, default 64:
+                              the fragments of one 64 KiB datagram */
     uint32_t reass_timeout_s;  /* RFC 791 reassembly timer, default 30 */
-    uint32_t reass_max_bytes;  /* all datagrams under reassembly, default 512 KiB */
+    uint32_t reass_max_bytes;  /* buffer bytes held by reassembly, default 1 MiB */
     uint32_t reass_max_count;  /* datagrams under reassembly at once, default 16 */
     uint32_t icmp_rate_per_s;  /* ICMP error token refill, default 100 */
     uint32_t icmp_burst;       /* ICMP error bucket size, default 50 */

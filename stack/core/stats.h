@@ -25,7 +25,7 @@
 #define STATS_IPV4(X)                                                          \
     X(rx_packets) X(rx_bad_len) X(rx_bad_version) X(rx_bad_ihl)               \
     X(rx_bad_total_len) X(rx_bad_cksum) X(rx_bad_frag) X(rx_bad_src)          \
-    X(rx_not_for_us) X(rx_unknown_proto) X(rx_fragments)                      \
+    X(rx_not_for_us) X(rx_link_bcast) X(rx_unknown_proto) X(rx_fragments)                      \
     X(reass_ok) X(reass_dup) X(reass_overlap) X(reass_timeout)                \
     X(reass_too_big) X(reass_no_mem) X(tx_packets) X(tx_fragments)            \
     X(tx_no_route) X(tx_nobufs) X(tx_too_big)

@@ -203,6 +203,8 @@ ip_reass_insert(struct stack *s, struct pkb *p, const struct ipv4_repr *r,
     }
     if (reass_make_room(s, d, p->cap) < 0) {
         s->stats.ipv4.reass_no_mem++;
+        if (!d->frags)
+            reass_drop(s, d); /* don't keep a slot that holds nothing */
         pkb_free(p);
         return NULL;
     }

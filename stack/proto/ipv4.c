@@ -70,6 +70,11 @@ ipv4_input(struct stack *s, struct pkb *p, int link_bcast)
         s->stats.ipv4.rx_not_for_us++; /* we do not forward */
         goto drop;
     }
+    /* RFC 1122 §3.3.6: a link-layer broadcast must carry an IP broadcast */
+    if (link_bcast && !bcast) {
+        s->stats.ipv4.rx_link_bcast++;
+        goto drop;
+    }
     /* RFC 1122 §3.2.1.3: silently discard a datagram from a source that
      * cannot be a host (broadcast, multicast, 0, loopback) */
     if (stack_addr_is_martian(s, r.src) || r.src == s->addr) {
@@ -81,7 +86,7 @@ ipv4_input(struct stack *s, struct pkb *p, int link_bcast)
 
     struct ip_meta m = {
         .src = r.src, .dst = r.dst, .proto = r.proto, .ttl = r.ttl,
-        .hdr_len = r.hdr_len, .bcast = (uint8_t)(bcast || link_bcast),
+        .hdr_len = r.hdr_len, .bcast = (uint8_t)bcast,
         .frag_off = (uint16_t)ipv4_frag_offset(&r),
         .payload_len = (uint16_t)(r.total_len - r.hdr_len),
     };

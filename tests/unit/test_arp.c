@@ -323,7 +323,11 @@ test_arp_clock_never_back(void **state)
 static void
 test_arp_queue_limit_and_flush(void **state)
 {
-    struct h_env *e = *state = h_env_default(H_T0);
+    struct stack_config c;
+
+    h_config(&c);
+    c.arp_queue_len = 4;
+    struct h_env *e = *state = h_env_new(&c, H_T0);
 
     e->now = H_T0 + H_MS;
     for (uint16_t seq = 1; seq <= 4; seq++)

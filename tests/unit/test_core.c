@@ -380,7 +380,7 @@ test_config_defaults(void **state)
     assert_int_equal(c.arp_timeout_s, 60);
     assert_int_equal(c.arp_retries, 3);
     assert_int_equal(c.arp_retry_ms, 1000);
-    assert_int_equal(c.arp_queue_len, 4);
+    assert_int_equal(c.arp_queue_len, 64);
     assert_int_equal(c.reass_timeout_s, 30);
     /* NOTE: stack.h says 512 KiB; stack.c gives 1 MiB */
     assert_int_equal(c.reass_max_bytes, 1024 * 1024);

@@ -317,8 +317,10 @@ test_ipv4_no_error_for_bcast(void **state)
     size_t n = proto_x_frame(f, H_IP_PEER, H_IP_US, 8);
     memcpy(f, eth_broadcast, 6); /* our IP, but a link-layer broadcast */
     h_input(e, f, n);
-    assert_int_equal(h_stat(e, "ipv4.rx_unknown_proto"), 3);
-    assert_int_equal(h_stat(e, "icmp.tx_err_suppressed"), 3);
+    /* RFC 1122 §3.3.6: that one is discarded before any protocol sees it */
+    assert_int_equal(h_stat(e, "ipv4.rx_link_bcast"), 1);
+    assert_int_equal(h_stat(e, "ipv4.rx_unknown_proto"), 2);
+    assert_int_equal(h_stat(e, "icmp.tx_err_suppressed"), 2);
     assert_int_equal(h_stat(e, "icmp.tx_unreach"), 0);
     assert_int_equal(e->rec->n, 0);
 }
@@ -448,8 +450,9 @@ test_ipv4_bcast_echo_ignored(void **state)
     size_t n = echo_frame(f, H_IP_PEER, H_IP_US, 3, 8);
     memcpy(f, eth_broadcast, 6);
     h_input(e, f, n);
-    assert_int_equal(h_stat(e, "icmp.rx_echo_requests"), 3);
-    assert_int_equal(h_stat(e, "icmp.rx_bcast_echo"), 3);
+    assert_int_equal(h_stat(e, "ipv4.rx_link_bcast"), 1);
+    assert_int_equal(h_stat(e, "icmp.rx_echo_requests"), 2);
+    assert_int_equal(h_stat(e, "icmp.rx_bcast_echo"), 2);
     assert_int_equal(h_stat(e, "icmp.tx_echo_replies"), 0);
     assert_int_equal(e->rec->n, 0);
     assert_int_equal(h_pool_in_use(e), 0);

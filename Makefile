@@ -84,7 +84,7 @@ build/san/tools/%: build/san/tests/replay/%.o $(SAN_ENGINE)
 	@mkdir -p $(@D)
 	$(CC) $(SAN) -o $@ $^ $(LIBS)
 build/fuzz/%: build/fuzz/tests/fuzz/%.o build/fuzz/libengine.a
-	$(CLANG) $(FUZZ:fuzzer-no-link=fuzzer) -o $@ $^ $(LIBS)
+	$(CLANG) $(subst fuzzer-no-link,fuzzer,$(FUZZ)) -o $@ $^ $(LIBS)
 
 deps:
 	@scripts/deps.sh

@@ -75,5 +75,8 @@ int ip_parse(const char *str, uint32_t *addr);
 int ip_prefix_parse(const char *str, uint32_t *addr, uint8_t *prefix_len);
 /* "02:00:00:00:00:02" -> 6 bytes; -1 on failure. */
 int mac_parse(const char *str, uint8_t mac[6]);
+/* The default MAC for an address: locally administered 02:00:00 and the
+ * address's low three bytes (10.0.0.2 -> 02:00:00:00:00:02). */
+void mac_from_addr(uint32_t addr, uint8_t mac[6]);
 
 #endif

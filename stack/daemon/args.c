@@ -332,15 +332,8 @@ args_parse(int argc, char **argv, struct ustackd_args *a, char *err, size_t errl
     if (rc < 0)
         return rc;
 
-    if (!have_mac) {
-        uint8_t mac[6] = {0x02,
-                          0x00,
-                          0x00,
-                          (uint8_t)(a->cfg.addr >> 16),
-                          (uint8_t)(a->cfg.addr >> 8),
-                          (uint8_t)a->cfg.addr};
-        memcpy(a->cfg.mac, mac, sizeof(mac));
-    }
+    if (!have_mac)
+        mac_from_addr(a->cfg.addr, a->cfg.mac);
     if (!have_seed) {
         uint64_t seed;
         errno = 0;

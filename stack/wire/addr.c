@@ -89,6 +89,16 @@ mac_parse(const char *str, uint8_t mac[6])
     return *str == '\0' ? 0 : -1;
 }
 
+void
+mac_from_addr(uint32_t addr, uint8_t mac[6])
+{
+    mac[0] = 0x02;
+    mac[1] = mac[2] = 0;
+    mac[3] = (uint8_t)(addr >> 16);
+    mac[4] = (uint8_t)(addr >> 8);
+    mac[5] = (uint8_t)addr;
+}
+
 const char *
 ip_fmt(uint32_t a, char buf[IP_STR_LEN])
 {

@@ -1,0 +1,370 @@
+/*
+ * replay.c - drive the engine with a recorded capture and compare its output.
+ *
+ * Owns: the replay tier's tool (build/san/tools/replay). A capture made by
+ * ustackd (scripts/record-pcaps.sh) holds both directions of a real
+ * exchange. Frames whose Ethernet source is the engine's MAC are what the
+ * engine must send, in order; every other frame is fed to a fresh engine
+ * at its recorded time, with timers run at their own deadlines in between.
+ * The engine's output goes to a recording device and is compared with the
+ * expected frames byte for byte (same seed, same input, same frames).
+ *
+ *   replay --pcap FILE --addr A.B.C.D/LEN [--gw G] [--mac MAC] --seed N
+ *          [--mtu N] [--log LEVEL]
+ *
+ * Exit 0 when every frame matches, 1 on a mismatch, 2 on a usage error or
+ * a capture that cannot be read.
+ *
+ * Leaves out: timestamps are not compared (a daemon polls a little after a
+ * deadline; the frame it sends is the same).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "dev/dev.h"
+#include "stack.h"
+
+/* The largest frame a capture can hold: 64 KiB snaplen. */
+#define REPLAY_FRAME_MAX 65536
+
+struct frame {
+    uint8_t *data;
+    size_t len;
+};
+
+struct frame_list {
+    struct frame *v;
+    size_t n, cap;
+};
+
+/* The recording device: send() keeps a copy of every frame. */
+struct rec_dev {
+    struct dev dev;
+    struct frame_list sent;
+    int failed; /* out of memory while recording */
+};
+
+static int
+frame_list_add(struct frame_list *l, const uint8_t *data, size_t len)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        struct frame *v = realloc(l->v, cap * sizeof(*v));
+
+        if (!v)
+            return -ENOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    uint8_t *copy = malloc(len ? len : 1);
+
+    if (!copy)
+        return -ENOMEM;
+    memcpy(copy, data, len);
+    l->v[l->n].data = copy;
+    l->v[l->n].len = len;
+    l->n++;
+    return 0;
+}
+
+static void
+frame_list_free(struct frame_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].data);
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+static int
+rec_send(struct dev *d, const uint8_t *frame, size_t len, uint64_t now_us)
+{
+    struct rec_dev *r = (struct rec_dev *)d;
+
+    (void)now_us;
+    if (frame_list_add(&r->sent, frame, len) < 0) {
+        r->failed = 1;
+        return -ENOBUFS;
+    }
+    return 0;
+}
+
+static ssize_t
+rec_recv(struct dev *d, uint8_t *buf, size_t cap, uint64_t *ts_us)
+{
+    (void)d, (void)buf, (void)cap, (void)ts_us;
+    return -EAGAIN;
+}
+
+static void
+rec_close(struct dev *d)
+{
+    struct rec_dev *r = (struct rec_dev *)d;
+
+    frame_list_free(&r->sent);
+    free(r);
+}
+
+static const struct dev_ops rec_ops = {
+    .send = rec_send,
+    .recv = rec_recv,
+    .fd = NULL,
+    .close = rec_close,
+};
+
+static struct rec_dev *
+rec_open(void)
+{
+    struct rec_dev *r = calloc(1, sizeof(*r));
+
+    if (!r)
+        return NULL;
+    r->dev.ops = &rec_ops;
+    snprintf(r->dev.name, sizeof(r->dev.name), "record");
+    return r;
+}
+
+/* Run every timer due at or before now at its own deadline, then poll at now. */
+static void
+poll_until(struct stack *s, uint64_t now_us)
+{
+    uint64_t at;
+
+    while ((at = stack_poll_at(s)) <= now_us) {
+        stack_poll(s, at);
+        if (stack_poll_at(s) == at)
+            break; /* the deadline did not move: poll at now below instead */
+    }
+    stack_poll(s, now_us);
+}
+
+static void
+hexdump_line(const char *label, const struct frame *f, size_t from)
+{
+    printf("  %-8s @%04zx:", label, from);
+    for (size_t i = from; i < from + 16 && i < f->len; i++)
+        printf(" %02x", f->data[i]);
+    printf("\n");
+}
+
+/* Index of the first mismatch, or SIZE_MAX when both lists are equal. */
+static size_t
+compare(const struct frame_list *got, const struct frame_list *want)
+{
+    size_t n = got->n < want->n ? got->n : want->n;
+
+    for (size_t i = 0; i < n; i++)
+        if (got->v[i].len != want->v[i].len ||
+            memcmp(got->v[i].data, want->v[i].data, got->v[i].len) != 0)
+            return i;
+    return got->n == want->n ? SIZE_MAX : n;
+}
+
+static void
+report_mismatch(const char *path, const struct frame_list *got,
+                const struct frame_list *want, size_t i)
+{
+    printf("replay %s: MISMATCH at output frame %zu (engine sent %zu frames, "
+           "capture expects %zu)\n",
+           path, i, got->n, want->n);
+    if (i >= got->n) {
+        printf("  engine:   (no frame)\n  expected: %zu bytes\n", want->v[i].len);
+        hexdump_line("expected", &want->v[i], 0);
+        return;
+    }
+    if (i >= want->n) {
+        printf("  engine:   %zu bytes\n  expected: (no frame)\n", got->v[i].len);
+        hexdump_line("engine", &got->v[i], 0);
+        return;
+    }
+    const struct frame *g = &got->v[i], *w = &want->v[i];
+    size_t n = g->len < w->len ? g->len : w->len, off = 0;
+
+    while (off < n && g->data[off] == w->data[off])
+        off++;
+    printf("  engine: %zu bytes, expected: %zu bytes, first difference at "
+           "offset %zu (0x%zx)\n",
+           g->len, w->len, off, off);
+    size_t from = off & ~(size_t)15;
+
+    for (size_t row = from; row < from + 32; row += 16) {
+        if (row >= g->len && row >= w->len)
+            break;
+        hexdump_line("engine", g, row);
+        hexdump_line("expected", w, row);
+    }
+}
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: replay --pcap FILE --addr A.B.C.D/LEN [--gw A.B.C.D] "
+               "[--mac MAC] --seed N [--mtu N] [--log LEVEL]\n");
+}
+
+static int
+parse_u64(const char *str, uint64_t *v)
+{
+    char *end;
+
+    errno = 0;
+    unsigned long long x = strtoull(str, &end, 0);
+    if (errno || end == str || *end || str[0] == '-')
+        return -1;
+    *v = x;
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"pcap", required_argument, NULL, 'p'},
+        {"addr", required_argument, NULL, 'a'},
+        {"gw", required_argument, NULL, 'g'},
+        {"mac", required_argument, NULL, 'm'},
+        {"seed", required_argument, NULL, 's'},
+        {"mtu", required_argument, NULL, 'u'},
+        {"log", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct stack_config cfg;
+    const char *pcap = NULL;
+    int have_addr = 0, have_seed = 0, have_mac = 0, c, li = 0;
+    uint64_t v;
+
+    stack_config_defaults(&cfg);
+    while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
+        switch (c) {
+        case 'p': pcap = optarg; break;
+        case 'a':
+            if (ip_prefix_parse(optarg, &cfg.addr, &cfg.prefix_len) < 0)
+                goto bad;
+            have_addr = 1;
+            break;
+        case 'g':
+            if (ip_parse(optarg, &cfg.gateway) < 0)
+                goto bad;
+            break;
+        case 'm':
+            if (mac_parse(optarg, cfg.mac) < 0)
+                goto bad;
+            have_mac = 1;
+            break;
+        case 's':
+            if (parse_u64(optarg, &cfg.seed) < 0)
+                goto bad;
+            have_seed = 1;
+            break;
+        case 'u':
+            if (parse_u64(optarg, &v) < 0 || v > UINT16_MAX)
+                goto bad;
+            cfg.mtu = (uint16_t)v;
+            break;
+        case 'l':
+            if ((cfg.log_level = log_level_parse(optarg)) < 0)
+                goto bad;
+            cfg.log_out = stderr;
+            break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+        continue;
+    bad:
+        fprintf(stderr, "replay: bad value for --%s: '%s'\n", opts[li].name, optarg);
+        usage(stderr);
+        return 2;
+    }
+    if (optind != argc || !pcap || !have_addr || !have_seed) {
+        usage(stderr);
+        return 2;
+    }
+    if (!have_mac)
+        mac_from_addr(cfg.addr, cfg.mac); /* ustackd's default */
+
+    char err[256] = "";
+    struct dev *in = replay_open(pcap, err, sizeof(err));
+
+    if (!in) {
+        fprintf(stderr, "replay: %s: %s\n", pcap, err);
+        return 2;
+    }
+    struct rec_dev *out = rec_open();
+    struct stack *s = out ? stack_new(&cfg, &out->dev) : NULL;
+
+    if (!s) {
+        fprintf(stderr, "replay: cannot create the engine\n");
+        if (out)
+            dev_close(&out->dev);
+        dev_close(in);
+        return 2;
+    }
+
+    static uint8_t buf[REPLAY_FRAME_MAX];
+    struct frame_list want = {0};
+    size_t records = 0, fed = 0;
+    uint64_t ts = 0;
+    int rc = 0;
+    ssize_t n;
+
+    for (;;) {
+        uint64_t t = ts;
+
+        n = dev_recv(in, buf, sizeof(buf), &t);
+        if (n == -ENODATA)
+            break;
+        if (n < 0) {
+            fprintf(stderr, "replay: %s: cannot read record %zu: %s\n", pcap, records,
+                    strerror((int)-n));
+            rc = 2;
+            goto out;
+        }
+        if (records == 0)
+            stack_poll(s, t); /* the daemon's start: gratuitous ARP */
+        else if (t < ts)
+            t = ts; /* the engine's clock never goes back */
+        ts = t;
+        records++;
+        if ((size_t)n >= 12 && memcmp(buf + 6, cfg.mac, 6) == 0) {
+            if (frame_list_add(&want, buf, (size_t)n) < 0) {
+                fprintf(stderr, "replay: out of memory\n");
+                rc = 2;
+                goto out;
+            }
+            continue;
+        }
+        poll_until(s, ts);
+        stack_input(s, buf, (size_t)n, ts);
+        fed++;
+    }
+    if (records)
+        poll_until(s, ts);
+    if (out->failed) {
+        fprintf(stderr, "replay: out of memory while recording\n");
+        rc = 2;
+        goto out;
+    }
+
+    size_t bad = compare(&out->sent, &want);
+
+    if (bad == SIZE_MAX) {
+        printf("replay %s: match: %zu records, %zu fed, %zu frames sent as "
+               "expected\n",
+               pcap, records, fed, want.n);
+    } else {
+        report_mismatch(pcap, &out->sent, &want, bad);
+        rc = 1;
+    }
+out:
+    frame_list_free(&want);
+    stack_free(s);
+    dev_close(&out->dev);
+    dev_close(in);
+    return rc;
+}

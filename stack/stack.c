@@ -19,6 +19,7 @@
 #include "proto/eth.h"
 #include "proto/icmp.h"
 #include "proto/ip_reass.h"
+#include "proto/tcp.h"
 #include "wire/addr.h"
 #include "wire/eth_hdr.h"
 #include "wire/ipv4_hdr.h"
@@ -41,6 +42,9 @@ stack_config_defaults(struct stack_config *c)
         .icmp_rate_per_s = 100,
         .icmp_burst = 50,
         .pkb_count = 1024,
+        .tcp_rto_min_ms = 200,
+        .tcp_msl_s = 30,
+        .tcp_challenge_per_s = 1000,
         .log_out = NULL,
         .log_level = LOG_INFO,
     };
@@ -93,6 +97,10 @@ stack_new(const struct stack_config *c, struct dev *dev)
         return NULL;
     }
     icmp_init(s);
+    if (tcp_init(s) < 0) {
+        stack_free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -101,6 +109,7 @@ stack_free(struct stack *s)
 {
     if (!s)
         return;
+    tcp_free_all(s);
     udp_free_all(s);
     arp_free(s);
     ip_reass_free(s);
@@ -148,6 +157,7 @@ stack_poll(struct stack *s, uint64_t now_us)
     }
     arp_poll(s);
     ip_reass_poll(s);
+    tcp_poll(s);
 }
 
 uint64_t
@@ -155,8 +165,9 @@ stack_poll_at(const struct stack *s)
 {
     if (!s->announced)
         return s->now_us;
-    uint64_t a = arp_poll_at(s), r = ip_reass_poll_at(s);
-    return a < r ? a : r;
+    uint64_t a = arp_poll_at(s), r = ip_reass_poll_at(s), t = tcp_poll_at(s);
+    uint64_t at = a < r ? a : r;
+    return at < t ? at : t;
 }
 
 const struct stats *

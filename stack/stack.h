@@ -42,6 +42,10 @@ struct stack_config {
     uint32_t icmp_rate_per_s;  /* ICMP error token refill, default 100 */
     uint32_t icmp_burst;       /* ICMP error bucket size, default 50 */
     uint32_t pkb_count;        /* frames in the buffer pool, default 1024 */
+    uint32_t tcp_rto_min_ms;   /* RFC 6298 minimum RTO, default 200 (Linux) */
+    uint32_t tcp_msl_s;        /* maximum segment lifetime, default 30:
+                                  TIME_WAIT lasts 2 MSL */
+    uint32_t tcp_challenge_per_s; /* RFC 5961 §7 challenge ACKs a second, 1000 */
     /* Called when a socket endpoint (UDP pcb, later TCP) becomes readable
      * or gets an error: notify(notify_ctx, owner). May be NULL. */
     void (*notify)(void *notify_ctx, void *owner);

@@ -15,6 +15,7 @@
 #include "proto/arp.h"
 #include "proto/icmp.h"
 #include "proto/ip_reass.h"
+#include "proto/tcp.h"
 #include "proto/udp.h"
 #include "stack.h"
 
@@ -38,6 +39,12 @@ struct stack {
     struct {
         struct udp_pcb *pcbs;
     } udp;
+    struct {
+        struct tcp_pcb *pcbs;
+        uint8_t isn_key[16];        /* RFC 6528 secret, from the RNG */
+        uint64_t challenge_tokens;  /* RFC 5961 §7 rate limit, millionths */
+        uint64_t challenge_last_us;
+    } tcp;
 };
 
 #define SLOG(s, level, module, ...) log_line(&(s)->log, (level), (s)->now_us, (module), __VA_ARGS__)

@@ -18,6 +18,7 @@ struct stats_entry {
 #define ENTRY_ipv4(n) ENTRY_(ipv4, n)
 #define ENTRY_icmp(n) ENTRY_(icmp, n)
 #define ENTRY_udp(n) ENTRY_(udp, n)
+#define ENTRY_tcp(n) ENTRY_(tcp, n)
 static const struct stats_entry entries[] = {STATS_MODULES(MOD_)};
 
 static uint64_t

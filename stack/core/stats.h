@@ -41,10 +41,21 @@
     X(rx_queue_full) X(rx_delivered) X(rx_icmp_errors) X(tx_datagrams)        \
     X(tx_nobufs)
 
+#define STATS_TCP(X)                                                           \
+    X(rx_segments) X(rx_bad_len) X(rx_bad_doff) X(rx_bad_cksum) X(rx_bad_opt)  \
+    X(rx_no_conn) X(rx_bcast) X(rx_out_of_window) X(rx_dupacks) X(rx_ooo)      \
+    X(rx_ooo_dropped) X(rx_dup_data) X(rx_rst) X(rx_rst_challenged)           \
+    X(rx_syn_challenged) X(rx_ack_challenged) X(rx_ack_unsent)                \
+    X(rx_syn_queue_full) X(rx_accept_queue_full) X(challenge_acks)            \
+    X(challenge_limited) X(tx_segments) X(tx_data_bytes) X(tx_rst)            \
+    X(tx_nobufs) X(rto_expired) X(fast_retransmits) X(retransmitted_segs)     \
+    X(persist_probes) X(keepalive_probes) X(delayed_acks) X(active_opens)     \
+    X(passive_opens) X(established) X(aborted) X(timed_out) X(time_wait_reused)
+
 /* module name, list */
 #define STATS_MODULES(M)                                                       \
     M(eth, STATS_ETH) M(arp, STATS_ARP) M(ipv4, STATS_IPV4) M(icmp, STATS_ICMP) \
-    M(udp, STATS_UDP)
+    M(udp, STATS_UDP) M(tcp, STATS_TCP)
 
 #define STATS_FIELD_(name) uint64_t name;
 #define STATS_STRUCT_(mod, LIST) struct { LIST(STATS_FIELD_) } mod;

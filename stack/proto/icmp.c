@@ -8,6 +8,7 @@
 
 #include "core/bytes.h"
 #include "proto/ipv4.h"
+#include "proto/tcp.h"
 #include "proto/udp.h"
 #include "stack_var.h"
 #include "wire/icmp_hdr.h"
@@ -70,6 +71,8 @@ icmp_error_input(struct stack *s, const struct pkb *p, const struct icmp_repr *r
         return;
     if (q[9] == IP_PROTO_UDP)
         udp_icmp_error(s, r->type, r->code, q, q_len);
+    else if (q[9] == IP_PROTO_TCP)
+        tcp_icmp_error(s, r->type, r->code, q, q_len);
 }
 
 void

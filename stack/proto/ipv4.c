@@ -10,6 +10,7 @@
 #include "proto/eth.h"
 #include "proto/icmp.h"
 #include "proto/ip_reass.h"
+#include "proto/tcp.h"
 #include "proto/udp.h"
 #include "stack_var.h"
 #include "wire/icmp_hdr.h"
@@ -42,6 +43,9 @@ ipv4_deliver(struct stack *s, struct pkb *p, const struct ip_meta *m)
         return;
     case IP_PROTO_UDP:
         udp_input(s, p, m);
+        return;
+    case IP_PROTO_TCP:
+        tcp_input(s, p, m);
         return;
     default:
         /* RFC 1122 §3.2.2.1: protocol unreachable */
@@ -115,6 +119,15 @@ ipv4_route(const struct stack *s, uint32_t dst, uint32_t *next_hop, int *bcast)
     else
         return -EHOSTUNREACH;
     return 0;
+}
+
+int
+ipv4_route_check(const struct stack *s, uint32_t dst)
+{
+    uint32_t next_hop;
+    int bcast;
+
+    return ipv4_route(s, dst, &next_hop, &bcast) < 0 ? -ENETUNREACH : 0;
 }
 
 /* Put the IP header in front of p and send it on the link. Consumes p. */

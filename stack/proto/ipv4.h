@@ -34,5 +34,8 @@ void ipv4_input(struct stack *s, struct pkb *p, int link_bcast);
 /* Send payload p (starting at the transport header) to dst. Consumes p.
  * 0, or -EHOSTUNREACH (no route), -ENOBUFS, -EMSGSIZE (over 65515). */
 int ipv4_output(struct stack *s, struct pkb *p, uint32_t dst, uint8_t proto);
+/* 0 if dst can be reached (on-link or through the gateway), else
+ * -ENETUNREACH. */
+int ipv4_route_check(const struct stack *s, uint32_t dst);
 
 #endif

@@ -1,0 +1,502 @@
+/*
+ * tcp_api.c - the calls the socket layer makes (RFC 9293 §3.10.1-§3.10.6:
+ * OPEN, SEND, RECEIVE, CLOSE, ABORT, STATUS), and the life of a
+ * connection block: created by tcp_open or a listener, ended by tcp_drop,
+ * freed by tcp_reap once nobody holds it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/siphash.h"
+#include "proto/ipv4.h"
+#include "proto/tcp.h"
+#include "stack_var.h"
+#include "wire/tcp_hdr.h"
+
+#define TCP_EPHEMERAL_LO 49152
+#define TCP_EPHEMERAL_HI 65535
+
+int
+tcp_init(struct stack *s)
+{
+    for (int i = 0; i < 16; i += 4) {
+        uint32_t r = rng_u32(&s->rng);
+        memcpy(s->tcp.isn_key + i, &r, 4);
+    }
+    return 0;
+}
+
+/* RFC 6528 §3: ISN = M + F(4-tuple, secret), M a 4 µs clock. */
+tcp_seq
+tcp_isn(struct stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+    uint8_t t[12];
+
+    memcpy(t, &laddr, 4);
+    memcpy(t + 4, &raddr, 4);
+    memcpy(t + 8, &lport, 2);
+    memcpy(t + 10, &rport, 2);
+    return (tcp_seq)(s->now_us / 4) + (tcp_seq)siphash24(s->tcp.isn_key, t, sizeof(t));
+}
+
+void
+tcp_notify(struct stack *s, struct tcp_pcb *c)
+{
+    void *owner = c->owner ? c->owner : (c->listener ? c->listener->owner : NULL);
+
+    if (s->cfg.notify && owner)
+        s->cfg.notify(s->cfg.notify_ctx, owner);
+}
+
+static void
+tcp_ooo_free(struct tcp_pcb *c)
+{
+    while (c->ooo) {
+        struct tcp_ooo *o = c->ooo;
+        c->ooo = o->next;
+        free(o);
+    }
+    c->ooo_segs = 0;
+}
+
+/* Take a child off its listener's books. */
+static void
+tcp_unlink_child(struct tcp_pcb *c)
+{
+    struct tcp_pcb *l = c->listener;
+
+    if (!l)
+        return;
+    if (c->in_acceptq) {
+        for (struct tcp_pcb **pp = &l->acceptq; *pp; pp = &(*pp)->acceptq) {
+            if (*pp == c) {
+                *pp = c->acceptq;
+                break;
+            }
+        }
+        l->n_accept--;
+        c->in_acceptq = 0;
+    } else {
+        l->n_syn--;
+    }
+    c->listener = NULL;
+}
+
+static void tcp_kill(struct stack *s, struct tcp_pcb *c);
+
+void
+tcp_drop(struct stack *s, struct tcp_pcb *c, int err)
+{
+    if (c->state == TCP_CLOSED)
+        return;
+    if (err) {
+        c->so_error = err;
+        s->stats.tcp.aborted++;
+    }
+    if (c->state == TCP_LISTEN) { /* its children go with it */
+        for (struct tcp_pcb *k = s->tcp.pcbs; k; k = k->next)
+            if (k->listener == c)
+                tcp_kill(s, k);
+    }
+    tcp_set_state(s, c, TCP_CLOSED,
+                  err == ECONNRESET     ? "RST"
+                  : err == ECONNREFUSED ? "refused"
+                  : err == ETIMEDOUT    ? "timeout"
+                  : err                 ? "error"
+                                        : "done");
+    c->t_rexmt = c->t_delack = c->t_persist = c->t_keep = c->t_2msl = 0;
+    tcp_ooo_free(c);
+    tcp_notify(s, c);
+    tcp_unlink_child(c);
+}
+
+void
+tcp_reap(struct stack *s)
+{
+    struct tcp_pcb **pp = &s->tcp.pcbs;
+
+    while (*pp) {
+        struct tcp_pcb *c = *pp;
+        if (c->state == TCP_CLOSED && c->app_closed) {
+            *pp = c->next;
+            tcp_unlink_child(c);
+            tcp_ooo_free(c);
+            ring_free(&c->snd);
+            ring_free(&c->rcv);
+            free(c);
+        } else {
+            pp = &c->next;
+        }
+    }
+}
+
+void
+tcp_free_all(struct stack *s)
+{
+    for (struct tcp_pcb *c = s->tcp.pcbs; c; c = c->next) {
+        c->state = TCP_CLOSED; /* no transitions, no output: we are going */
+        c->app_closed = 1;
+    }
+    tcp_reap(s);
+}
+
+struct tcp_pcb *
+tcp_open(struct stack *s, void *owner)
+{
+    struct tcp_pcb *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return NULL;
+    c->owner = owner;
+    c->state = TCP_CLOSED;
+    c->sndbuf = c->rcvbuf = TCP_BUF_DEFAULT;
+    c->rto_us = TCP_RTO_INITIAL_US;
+    c->snd_mss = 536;
+    c->keep_idle_s = 7200; /* RFC 1122 §4.2.3.6: at least two hours */
+    c->keep_intvl_s = 75;
+    c->keep_cnt = 9;
+    c->next = s->tcp.pcbs;
+    s->tcp.pcbs = c;
+    return c;
+}
+
+/* addr:port is taken by another block (SO_REUSEADDR lets a new one share
+ * with anything but a listener, as Linux does). */
+static int
+tcp_port_taken(struct stack *s, const struct tcp_pcb *me, uint32_t addr, uint16_t port)
+{
+    for (struct tcp_pcb *c = s->tcp.pcbs; c; c = c->next) {
+        if (c == me || c->lport != port || c->state == TCP_CLOSED)
+            continue;
+        if (c->laddr && addr && c->laddr != addr)
+            continue;
+        if (me->reuseaddr && c->state != TCP_LISTEN &&
+            (c->reuseaddr || c->state == TCP_TIME_WAIT))
+            continue;
+        return 1;
+    }
+    return 0;
+}
+
+int
+tcp_bind(struct stack *s, struct tcp_pcb *c, uint32_t addr, uint16_t port)
+{
+    if (c->lport || c->state != TCP_CLOSED)
+        return -EINVAL;
+    if (addr && addr != s->addr)
+        return -EADDRNOTAVAIL;
+    if (port == 0) {
+        uint32_t span = TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1;
+        uint32_t next = rng_range(&s->rng, 0, span - 1);
+        uint32_t i;
+        for (i = 0; i < span; i++, next++) {
+            port = (uint16_t)(TCP_EPHEMERAL_LO + next % span); /* RFC 6056 §3.3.1 */
+            if (!tcp_port_taken(s, c, addr, port))
+                break;
+        }
+        if (i == span)
+            return -EAGAIN;
+    } else if (tcp_port_taken(s, c, addr, port)) {
+        return -EADDRINUSE;
+    }
+    c->laddr = addr;
+    c->lport = port;
+    return 0;
+}
+
+int
+tcp_listen(struct stack *s, struct tcp_pcb *c, int backlog)
+{
+    if (c->state == TCP_LISTEN) {
+        c->backlog = backlog < 1 ? 1 : backlog > 4096 ? 4096 : (uint32_t)backlog;
+        return 0;
+    }
+    if (c->state != TCP_CLOSED || c->so_error)
+        return -EINVAL;
+    if (!c->lport) {
+        int rc = tcp_bind(s, c, 0, 0);
+        if (rc < 0)
+            return rc;
+    }
+    c->backlog = backlog < 1 ? 1 : backlog > 4096 ? 4096 : (uint32_t)backlog;
+    tcp_set_state(s, c, TCP_LISTEN, "listen");
+    return 0;
+}
+
+struct tcp_pcb *
+tcp_accept(struct stack *s, struct tcp_pcb *l, void *owner)
+{
+    struct tcp_pcb *c = l->acceptq;
+
+    (void)s;
+    if (!c)
+        return NULL;
+    tcp_unlink_child(c);
+    c->owner = owner;
+    c->app_closed = 0;
+    return c;
+}
+
+int
+tcp_connect(struct stack *s, struct tcp_pcb *c, uint32_t addr, uint16_t port)
+{
+    switch (c->state) {
+    case TCP_CLOSED:
+        break;
+    case TCP_SYN_SENT:
+        return -EALREADY;
+    case TCP_LISTEN:
+        return -EINVAL;
+    default:
+        return -EISCONN;
+    }
+    if (c->so_error || c->rcv_fin || c->snd.buf)
+        return -EINVAL; /* a used block: the socket layer needs a new one */
+    if (addr == 0 || stack_addr_is_martian(s, addr) || ipv4_route_check(s, addr) < 0)
+        return -ENETUNREACH;
+    if (!c->lport) {
+        int rc = tcp_bind(s, c, 0, 0);
+        if (rc < 0)
+            return rc;
+    }
+    if (ring_init(&c->snd, c->sndbuf) < 0 || ring_init(&c->rcv, c->rcvbuf) < 0)
+        return -ENOBUFS;
+    c->laddr = c->laddr ? c->laddr : s->addr;
+    c->raddr = addr;
+    c->rport = port;
+    c->rcv_wscale = 0;
+    while (c->rcv_wscale < 14 && (65535u << c->rcv_wscale) < c->rcvbuf)
+        c->rcv_wscale++;
+    c->iss = tcp_isn(s, c->laddr, c->lport, c->raddr, c->rport);
+    c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+    s->stats.tcp.active_opens++;
+    tcp_set_state(s, c, TCP_SYN_SENT, "connect");
+    tcp_output(s, c);
+    return 0;
+}
+
+ssize_t
+tcp_send(struct stack *s, struct tcp_pcb *c, const void *buf, size_t len)
+{
+    if (c->so_error)
+        return -tcp_take_error(c);
+    switch (c->state) {
+    case TCP_SYN_SENT:
+    case TCP_SYN_RECEIVED:
+    case TCP_ESTABLISHED:
+    case TCP_CLOSE_WAIT:
+        break;
+    case TCP_CLOSED:
+    case TCP_LISTEN:
+        return c->snd.buf ? -EPIPE : -ENOTCONN;
+    default:
+        return -EPIPE;
+    }
+    if (c->fin_queued)
+        return -EPIPE;
+    size_t n = ring_write(&c->snd, buf, len);
+    if (n == 0 && len)
+        return -EAGAIN;
+    tcp_output(s, c);
+    return (ssize_t)n;
+}
+
+ssize_t
+tcp_recv(struct stack *s, struct tcp_pcb *c, void *buf, size_t len)
+{
+    if (c->rcv.len) {
+        uint32_t before = (uint32_t)(c->rcv_adv - c->rcv_nxt);
+        size_t n = ring_peek(&c->rcv, 0, buf, len);
+        ring_drop(&c->rcv, n);
+        /* RFC 1122 §4.2.3.3: tell the peer when the window opened usefully */
+        uint32_t step = (uint32_t)c->rcv.cap / 2 < c->snd_mss ? (uint32_t)c->rcv.cap / 2
+                                                              : c->snd_mss;
+        if (c->state != TCP_CLOSED && c->state != TCP_LISTEN &&
+            ring_space(&c->rcv) >= before + step) {
+            c->ack_now = 1;
+            tcp_output(s, c);
+        }
+        return (ssize_t)n;
+    }
+    if (c->rcv_fin)
+        return 0;
+    if (c->so_error)
+        return -tcp_take_error(c);
+    if (c->state == TCP_CLOSED)
+        return c->snd.buf ? 0 : -ENOTCONN;
+    if (c->state == TCP_LISTEN)
+        return -ENOTCONN;
+    return -EAGAIN;
+}
+
+size_t
+tcp_send_space(const struct tcp_pcb *c)
+{
+    return c->snd.buf ? ring_space(&c->snd) : 0;
+}
+
+size_t
+tcp_recv_avail(const struct tcp_pcb *c)
+{
+    return c->rcv.len;
+}
+
+int
+tcp_shutdown(struct stack *s, struct tcp_pcb *c, int how)
+{
+    if (how < 0 || how > 2)
+        return -EINVAL;
+    switch (c->state) {
+    case TCP_CLOSED:
+    case TCP_LISTEN:
+        return -ENOTCONN;
+    default:
+        break;
+    }
+    if (how == 0 || how == 2)
+        c->shut_rd = 1;
+    if (how == 0 || c->fin_queued)
+        return 0;
+    c->fin_queued = 1;
+    switch (c->state) {
+    case TCP_SYN_RECEIVED:
+    case TCP_ESTABLISHED:
+        tcp_set_state(s, c, TCP_FIN_WAIT_1, "close");
+        break;
+    case TCP_CLOSE_WAIT:
+        tcp_set_state(s, c, TCP_LAST_ACK, "close");
+        break;
+    default: /* SYN_SENT: FIN_WAIT_1 once established */
+        break;
+    }
+    tcp_output(s, c);
+    return 0;
+}
+
+void
+tcp_close(struct stack *s, struct tcp_pcb *c)
+{
+    c->owner = NULL;
+    c->app_closed = 1;
+    switch (c->state) {
+    case TCP_LISTEN:
+    case TCP_SYN_SENT:
+        tcp_drop(s, c, 0);
+        break;
+    case TCP_SYN_RECEIVED:
+    case TCP_ESTABLISHED:
+    case TCP_CLOSE_WAIT:
+        /* RFC 2525 §2.17: closing with unread data aborts (as Linux) */
+        if (c->rcv.len) {
+            tcp_kill(s, c);
+            break;
+        }
+        tcp_shutdown(s, c, 2);
+        break;
+    case TCP_FIN_WAIT_2:
+        c->t_2msl = s->now_us + TCP_FIN_TIMEOUT_US;
+        break;
+    default:
+        break;
+    }
+    tcp_reap(s);
+}
+
+/* RST if synchronized, then CLOSED; freed by the next tcp_reap. */
+static void
+tcp_kill(struct stack *s, struct tcp_pcb *c)
+{
+    switch (c->state) {
+    case TCP_SYN_RECEIVED:
+    case TCP_ESTABLISHED:
+    case TCP_FIN_WAIT_1:
+    case TCP_FIN_WAIT_2:
+    case TCP_CLOSE_WAIT:
+        /* RFC 9293 §3.10.5: ABORT sends <SEQ=SND.NXT><CTL=RST> */
+        tcp_send_rst(s, c->laddr, c->raddr, c->lport, c->rport, c->snd_nxt, 0, 0);
+        break;
+    default:
+        break;
+    }
+    c->owner = NULL;
+    c->app_closed = 1;
+    tcp_drop(s, c, 0);
+}
+
+void
+tcp_abort(struct stack *s, struct tcp_pcb *c)
+{
+    tcp_kill(s, c);
+    tcp_reap(s);
+}
+
+int
+tcp_take_error(struct tcp_pcb *c)
+{
+    int e = c->so_error;
+
+    c->so_error = 0;
+    return e;
+}
+
+void
+tcp_get_info(const struct tcp_pcb *c, struct tcp_info_lite *i)
+{
+    tcp_seq seq0 = tcp_data_seq0(c);
+    uint32_t sent = seq_gt(c->snd_nxt, seq0) ? c->snd_nxt - seq0 : 0;
+
+    *i = (struct tcp_info_lite){
+        .state = c->state, .rtt_us = c->srtt_us, .rttvar_us = c->rttvar_us,
+        .rto_us = c->rto_us, .snd_mss = c->snd_mss, .cwnd = c->cwnd,
+        .ssthresh = c->ssthresh, .retransmits = c->retransmits,
+        .snd_wnd = c->snd_wnd, .rcv_wnd = c->rcv_wnd,
+        .unacked = c->snd_nxt - c->snd_una,
+        .unsent = sent < c->snd.len ? (uint32_t)c->snd.len - sent : 0,
+        .rcv_queued = (uint32_t)c->rcv.len,
+    };
+}
+
+int
+tcp_set_bufs(struct tcp_pcb *c, uint32_t sndbuf, uint32_t rcvbuf)
+{
+    if (sndbuf) {
+        sndbuf = sndbuf < TCP_BUF_MIN ? TCP_BUF_MIN : sndbuf > TCP_BUF_MAX ? TCP_BUF_MAX : sndbuf;
+        if (c->snd.buf && ring_resize(&c->snd, sndbuf) < 0)
+            return -ENOBUFS;
+        c->sndbuf = sndbuf;
+    }
+    if (rcvbuf) {
+        rcvbuf = rcvbuf < TCP_BUF_MIN ? TCP_BUF_MIN : rcvbuf > TCP_BUF_MAX ? TCP_BUF_MAX : rcvbuf;
+        /* the window already offered must stay covered */
+        if (c->rcv.buf && (rcvbuf < c->rcv.cap || ring_resize(&c->rcv, rcvbuf) < 0))
+            return -EINVAL;
+        c->rcvbuf = rcvbuf;
+    }
+    return 0;
+}
+
+void
+tcp_set_nodelay(struct stack *s, struct tcp_pcb *c, int on)
+{
+    c->nodelay = (uint8_t)(on != 0);
+    if (on)
+        tcp_output(s, c);
+}
+
+void
+tcp_set_keepalive(struct stack *s, struct tcp_pcb *c, int on, uint32_t idle_s,
+                  uint32_t intvl_s, uint32_t cnt)
+{
+    c->keepalive = (uint8_t)(on != 0);
+    if (idle_s)
+        c->keep_idle_s = idle_s;
+    if (intvl_s)
+        c->keep_intvl_s = intvl_s;
+    if (cnt)
+        c->keep_cnt = cnt;
+    c->keep_sent = 0;
+    int synced = c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT ||
+                 c->state == TCP_FIN_WAIT_1 || c->state == TCP_FIN_WAIT_2;
+    c->t_keep = on && synced ? s->now_us + (uint64_t)c->keep_idle_s * 1000000 : 0;
+}

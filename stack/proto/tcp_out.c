@@ -1,0 +1,266 @@
+/*
+ * tcp_out.c - TCP output: building segments, deciding what to send.
+ *
+ * tcp_output() sends whatever the windows allow: new data cut to SND.MSS,
+ * limited by min(SND.WND, cwnd) minus what is in flight, held back by
+ * Nagle (RFC 896, RFC 1122 §4.2.3.4) and sender silly window avoidance,
+ * then the FIN once the data is out. The receive window we advertise
+ * follows RFC 1122 §4.2.3.3 (receiver SWS avoidance: the right edge moves
+ * only by a useful amount, and never back, RFC 9293 §3.8.6.2.2).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "proto/ipv4.h"
+#include "proto/tcp.h"
+#include "stack_var.h"
+#include "wire/ipv4_hdr.h"
+#include "wire/tcp_hdr.h"
+
+tcp_seq
+tcp_data_seq0(const struct tcp_pcb *c)
+{
+    return seq_gt(c->snd_una, c->iss) ? c->snd_una : c->iss + 1;
+}
+
+uint32_t
+tcp_flight(const struct tcp_pcb *c)
+{
+    return c->snd_nxt - c->snd_una;
+}
+
+static uint16_t
+tcp_our_mss(const struct stack *s)
+{
+    return (uint16_t)(s->cfg.mtu - IPV4_HDR_MIN - TCP_HDR_MIN);
+}
+
+/* The window field to send, and RCV.WND / the advertised edge updated. */
+static uint16_t
+tcp_rcv_window(struct tcp_pcb *c, int syn)
+{
+    uint32_t space = c->rcv.buf ? (uint32_t)ring_space(&c->rcv) : 0;
+    tcp_seq edge = c->rcv_nxt + space;
+
+    if (syn) /* RFC 7323 §2.2: the window in a SYN is never scaled */
+        return (uint16_t)(space > 65535 ? 65535 : space);
+    /* RFC 1122 §4.2.3.3: move the edge only by min(buffer / 2, MSS) or more */
+    uint32_t step = c->rcv.cap / 2 < c->snd_mss ? (uint32_t)c->rcv.cap / 2 : c->snd_mss;
+    if (seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv < step && seq_gt(c->rcv_adv, c->rcv_nxt))
+        edge = c->rcv_adv;
+    if (seq_lt(edge, c->rcv_adv))
+        edge = c->rcv_adv; /* never shrink */
+    uint32_t wnd = edge - c->rcv_nxt;
+    uint32_t field = wnd >> c->rcv_wscale;
+    if (field > 65535)
+        field = 65535;
+    c->rcv_wnd = field << c->rcv_wscale;
+    if (seq_gt(c->rcv_nxt + c->rcv_wnd, c->rcv_adv))
+        c->rcv_adv = c->rcv_nxt + c->rcv_wnd;
+    return (uint16_t)field;
+}
+
+int
+tcp_xmit(struct stack *s, struct tcp_pcb *c, tcp_seq seq, uint32_t len, uint8_t flags)
+{
+    struct tcp_repr r = {.sport = c->lport, .dport = c->rport, .seq = seq,
+                         .ack = c->rcv_nxt, .flags = flags};
+
+    if (c->state != TCP_SYN_SENT)
+        r.flags |= TCP_ACK;
+    if (flags & TCP_SYN) {
+        r.mss = tcp_our_mss(s);
+        /* RFC 7323 §2.2: offer scaling on an active SYN; answer it only
+         * if the peer offered it */
+        if (c->state == TCP_SYN_SENT || c->wscale_ok) {
+            r.has_wscale = 1;
+            r.wscale = c->rcv_wscale;
+        }
+    }
+    r.wnd = tcp_rcv_window(c, flags & TCP_SYN);
+    size_t hl = tcp_hdr_len(&r);
+    struct pkb *p = pkb_alloc(&s->pool, hl + len);
+    if (!p) {
+        s->stats.tcp.tx_nobufs++;
+        return -ENOBUFS;
+    }
+    uint8_t *h = pkb_put(p, hl + len);
+    if (len)
+        ring_peek(&c->snd, seq - tcp_data_seq0(c), h + hl, len);
+    tcp_emit(&r, h, hl + len, c->laddr, c->raddr);
+    if (r.flags & TCP_ACK) {
+        c->t_delack = 0;
+        c->delack_segs = 0;
+        c->ack_now = 0;
+    }
+    s->stats.tcp.tx_segments++;
+    s->stats.tcp.tx_data_bytes += len;
+    if (s->log.level >= LOG_DEBUG) {
+        char b[96];
+        SLOG(s, LOG_DEBUG, "tcp", "tx %s", tcp_fmt(&r, len, b, sizeof(b)));
+    }
+    return ipv4_output(s, p, c->raddr, IP_PROTO_TCP);
+}
+
+void
+tcp_send_ack(struct stack *s, struct tcp_pcb *c)
+{
+    tcp_xmit(s, c, c->snd_nxt, 0, 0);
+}
+
+/* RFC 5961 §7: challenge ACKs are rate-limited (a token bucket). */
+void
+tcp_send_challenge_ack(struct stack *s, struct tcp_pcb *c)
+{
+    uint64_t cap = (uint64_t)s->cfg.tcp_challenge_per_s * 1000000;
+    uint64_t elapsed = s->now_us - s->tcp.challenge_last_us;
+
+    s->tcp.challenge_last_us = s->now_us;
+    s->tcp.challenge_tokens += elapsed * s->cfg.tcp_challenge_per_s;
+    if (s->tcp.challenge_tokens > cap || elapsed > 1000000)
+        s->tcp.challenge_tokens = cap;
+    if (s->tcp.challenge_tokens < 1000000) {
+        s->stats.tcp.challenge_limited++;
+        return;
+    }
+    s->tcp.challenge_tokens -= 1000000;
+    s->stats.tcp.challenge_acks++;
+    tcp_send_ack(s, c);
+}
+
+void
+tcp_send_rst(struct stack *s, uint32_t src, uint32_t dst, uint16_t sport,
+             uint16_t dport, tcp_seq seq, tcp_seq ack, int with_ack)
+{
+    struct tcp_repr r = {.sport = sport, .dport = dport, .seq = seq,
+                         .ack = with_ack ? ack : 0,
+                         .flags = (uint8_t)(TCP_RST | (with_ack ? TCP_ACK : 0))};
+    struct pkb *p = pkb_alloc(&s->pool, TCP_HDR_MIN);
+
+    if (!p) {
+        s->stats.tcp.tx_nobufs++;
+        return;
+    }
+    tcp_emit(&r, pkb_put(p, TCP_HDR_MIN), TCP_HDR_MIN, src, dst);
+    s->stats.tcp.tx_rst++;
+    ipv4_output(s, p, dst, IP_PROTO_TCP);
+}
+
+/* The SYN (or SYN,ACK) while the handshake is under way. */
+static void
+tcp_output_syn(struct stack *s, struct tcp_pcb *c)
+{
+    if (c->snd_nxt != c->iss)
+        return; /* sent; the retransmission timer rewinds snd_nxt */
+    uint8_t flags = TCP_SYN;
+    if (c->backoff == 0 && !c->rtt_timing) {
+        c->rtt_timing = 1;
+        c->rtt_seq = c->iss + 1;
+        c->rtt_start_us = s->now_us;
+    }
+    tcp_xmit(s, c, c->iss, 0, flags);
+    c->snd_nxt = c->iss + 1;
+    if (seq_gt(c->snd_nxt, c->snd_max))
+        c->snd_max = c->snd_nxt;
+    if (!c->t_rexmt)
+        tcp_timer_rexmt_restart(s, c);
+}
+
+/* Nagle and sender SWS avoidance (RFC 1122 §4.2.3.4): may a segment of
+ * n bytes go now, with `unsent` bytes queued? */
+static int
+tcp_may_send(const struct tcp_pcb *c, uint32_t n, uint32_t unsent)
+{
+    if (n >= c->snd_mss)
+        return 1;
+    if (n == unsent && (c->nodelay || tcp_flight(c) == 0))
+        return 1;
+    return c->max_snd_wnd && n >= c->max_snd_wnd / 2;
+}
+
+void
+tcp_output(struct stack *s, struct tcp_pcb *c)
+{
+    switch (c->state) {
+    case TCP_CLOSED:
+    case TCP_LISTEN:
+        return;
+    case TCP_SYN_SENT:
+    case TCP_SYN_RECEIVED:
+        tcp_output_syn(s, c);
+        if (c->ack_now && c->state == TCP_SYN_RECEIVED && c->snd_nxt != c->iss)
+            tcp_send_ack(s, c);
+        return;
+    default:
+        break;
+    }
+    tcp_seq seq0 = tcp_data_seq0(c);
+    uint32_t unsent = 0;
+    for (;;) {
+        uint32_t off = c->snd_nxt - seq0;
+        unsent = off < c->snd.len ? (uint32_t)c->snd.len - off : 0;
+        uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+        uint32_t flight = tcp_flight(c);
+        uint32_t usable = wnd > flight ? wnd - flight : 0;
+        uint32_t n = unsent < c->snd_mss ? unsent : c->snd_mss;
+        if (n > usable)
+            n = usable;
+        tcp_seq fin_seq = seq0 + (uint32_t)c->snd.len;
+        int fin = c->fin_queued && !c->fin_acked && n == unsent &&
+                  c->snd_nxt + n == fin_seq;
+        if (n == 0 && !fin)
+            break;
+        if (n && !tcp_may_send(c, n, unsent))
+            break;
+        uint8_t flags = (uint8_t)((fin ? TCP_FIN : 0) | (n && n == unsent ? TCP_PSH : 0));
+        if (seq_lt(c->snd_nxt, c->snd_max)) {
+            s->stats.tcp.retransmitted_segs++;
+        } else if (!c->rtt_timing) {
+            c->rtt_timing = 1; /* Karn: time only new data */
+            c->rtt_seq = c->snd_nxt + n + (fin ? 1 : 0);
+            c->rtt_start_us = s->now_us;
+        }
+        if (tcp_xmit(s, c, c->snd_nxt, n, flags) == -ENOBUFS)
+            break;
+        c->snd_nxt += n + (fin ? 1 : 0);
+        if (seq_gt(c->snd_nxt, c->snd_max))
+            c->snd_max = c->snd_nxt;
+        if (!c->t_rexmt)
+            tcp_timer_rexmt_restart(s, c);
+        c->t_persist = 0;
+        if (fin)
+            break;
+    }
+    /* RFC 9293 §3.8.6.1: data waits but nothing is in flight to bring an
+     * ACK (the window is shut or too small): the persist timer probes */
+    if (unsent && tcp_flight(c) == 0 && !c->t_persist && !c->t_rexmt) {
+        c->persist_shift = 0;
+        c->t_persist = s->now_us + (c->rto_us > TCP_PERSIST_MIN_US ? c->rto_us
+                                                                  : TCP_PERSIST_MIN_US);
+    }
+    if (c->ack_now)
+        tcp_send_ack(s, c);
+}
+
+/* The persist timer fired and the window is open but smaller than SWS
+ * avoidance wants: send what fits (RFC 1122 §4.2.3.4 override). */
+void
+tcp_output_force(struct stack *s, struct tcp_pcb *c)
+{
+    tcp_seq seq0 = tcp_data_seq0(c);
+    uint32_t off = c->snd_nxt - seq0;
+    uint32_t unsent = off < c->snd.len ? (uint32_t)c->snd.len - off : 0;
+    uint32_t n = unsent < c->snd_wnd ? unsent : c->snd_wnd;
+
+    if (n > c->snd_mss)
+        n = c->snd_mss;
+    if (!n || tcp_flight(c))
+        return;
+    if (tcp_xmit(s, c, c->snd_nxt, n, TCP_PSH) < 0)
+        return;
+    c->snd_nxt += n;
+    if (seq_gt(c->snd_nxt, c->snd_max))
+        c->snd_max = c->snd_nxt;
+    if (!c->t_rexmt)
+        tcp_timer_rexmt_restart(s, c);
+}

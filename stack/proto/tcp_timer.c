@@ -1,0 +1,191 @@
+/*
+ * tcp_timer.c - TCP timers and round-trip estimation.
+ *
+ * Each connection has deadline fields (0 = off), checked by tcp_poll():
+ *   t_rexmt   retransmission (RFC 6298): back off, go back to SND.UNA
+ *   t_delack  delayed ACK (RFC 1122 §4.2.3.2)
+ *   t_persist zero-window probe (RFC 9293 §3.8.6.1), backing off
+ *   t_keep    keepalive (RFC 1122 §4.2.3.6), off unless SO_KEEPALIVE
+ *   t_2msl    TIME_WAIT, and the orphaned FIN_WAIT_2 limit
+ */
+#include <errno.h>
+
+#include "proto/tcp.h"
+#include "stack_var.h"
+
+#define RTO_G_US 1000 /* clock granularity G of RFC 6298 §2 */
+
+static uint64_t
+min_nonzero(uint64_t a, uint64_t b)
+{
+    if (!a)
+        return b;
+    if (!b)
+        return a;
+    return a < b ? a : b;
+}
+
+/* RFC 6298 §2.2-2.4: fold one measurement into SRTT and RTTVAR. */
+void
+tcp_rtt_sample(struct stack *s, struct tcp_pcb *c, uint32_t r)
+{
+    if (r == 0)
+        r = 1;
+    if (!c->srtt_us) {
+        c->srtt_us = r;
+        c->rttvar_us = r / 2;
+    } else {
+        uint32_t delta = c->srtt_us > r ? c->srtt_us - r : r - c->srtt_us;
+        c->rttvar_us = (3 * c->rttvar_us + delta) / 4; /* beta = 1/4 */
+        c->srtt_us = (7 * c->srtt_us + r) / 8;         /* alpha = 1/8 */
+    }
+    uint64_t k = 4ull * c->rttvar_us;
+    uint64_t rto = c->srtt_us + (k > RTO_G_US ? k : RTO_G_US);
+    uint64_t min = (uint64_t)s->cfg.tcp_rto_min_ms * 1000;
+    /* DEVIATION(rfc6298): §2.4 says at least 1 s; Linux and we use 200 ms */
+    if (rto < min)
+        rto = min;
+    if (rto > TCP_RTO_MAX_US)
+        rto = TCP_RTO_MAX_US;
+    c->rto_us = (uint32_t)rto;
+}
+
+static uint64_t
+tcp_backed_off_rto(const struct tcp_pcb *c)
+{
+    uint64_t rto = (uint64_t)c->rto_us << (c->backoff < 16 ? c->backoff : 16);
+
+    return rto > TCP_RTO_MAX_US ? TCP_RTO_MAX_US : rto;
+}
+
+/* RFC 6298 §5.1/5.3: (re)start the timer when data is outstanding. */
+void
+tcp_timer_rexmt_restart(struct stack *s, struct tcp_pcb *c)
+{
+    c->t_rexmt = s->now_us + tcp_backed_off_rto(c);
+}
+
+static void
+tcp_timer_rexmt(struct stack *s, struct tcp_pcb *c)
+{
+    int limit = c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED
+                    ? TCP_SYN_RETRIES
+                    : TCP_DATA_RETRIES;
+
+    c->t_rexmt = 0;
+    if (c->backoff >= limit) {
+        s->stats.tcp.timed_out++;
+        tcp_drop(s, c, ETIMEDOUT);
+        return;
+    }
+    s->stats.tcp.rto_expired++;
+    tcp_cc_timeout(s, c);
+    c->backoff++;            /* RFC 6298 §5.5 */
+    c->rtt_timing = 0;       /* Karn: no sample from a retransmitted segment */
+    c->snd_nxt = c->snd_una; /* go back to the first unacknowledged byte */
+    c->retransmits++;
+    tcp_output(s, c);
+    if (!c->t_rexmt && tcp_flight(c))
+        tcp_timer_rexmt_restart(s, c);
+}
+
+static void
+tcp_timer_persist(struct stack *s, struct tcp_pcb *c)
+{
+    uint64_t d = (uint64_t)(c->rto_us > TCP_PERSIST_MIN_US ? c->rto_us : TCP_PERSIST_MIN_US)
+                 << (c->persist_shift < 16 ? c->persist_shift : 16);
+
+    /* RFC 1122 §4.2.2.17: probe while the window stays shut, backing off.
+     * The probe carries an old sequence number, so the peer answers with
+     * an ACK showing its window, and no sequence space is used. */
+    s->stats.tcp.persist_probes++;
+    if (c->snd_wnd > 0) {
+        tcp_output_force(s, c); /* open but small: SWS override */
+        if (tcp_flight(c)) {
+            c->t_persist = 0; /* the retransmission timer takes over */
+            return;
+        }
+    } else {
+        tcp_xmit(s, c, c->snd_una - 1, 0, 0);
+    }
+    if (c->persist_shift < 8)
+        c->persist_shift++;
+    c->t_persist = s->now_us + (d > TCP_RTO_MAX_US ? TCP_RTO_MAX_US : d);
+}
+
+static void
+tcp_timer_keep(struct stack *s, struct tcp_pcb *c)
+{
+    if (c->keep_sent >= c->keep_cnt) {
+        s->stats.tcp.timed_out++;
+        tcp_drop(s, c, ETIMEDOUT);
+        return;
+    }
+    s->stats.tcp.keepalive_probes++;
+    c->keep_sent++;
+    tcp_xmit(s, c, c->snd_una - 1, 0, 0); /* RFC 1122 §4.2.3.6: old seq, no data */
+    c->t_keep = s->now_us + (uint64_t)c->keep_intvl_s * 1000000;
+}
+
+static void
+tcp_timer_2msl(struct stack *s, struct tcp_pcb *c)
+{
+    c->t_2msl = 0;
+    tcp_drop(s, c, 0);
+}
+
+/* Run every due timer of one connection. Returns 0 if c was freed. */
+static int
+tcp_timers(struct stack *s, struct tcp_pcb *c)
+{
+    uint64_t now = s->now_us;
+
+    if (c->t_2msl && c->t_2msl <= now) {
+        tcp_timer_2msl(s, c);
+        return 0;
+    }
+    if (c->t_rexmt && c->t_rexmt <= now) {
+        tcp_timer_rexmt(s, c);
+        if (c->state == TCP_CLOSED)
+            return 0;
+    }
+    if (c->t_persist && c->t_persist <= now)
+        tcp_timer_persist(s, c);
+    if (c->t_keep && c->t_keep <= now) {
+        tcp_timer_keep(s, c);
+        if (c->state == TCP_CLOSED)
+            return 0;
+    }
+    if (c->t_delack && c->t_delack <= now) {
+        s->stats.tcp.delayed_acks++;
+        tcp_send_ack(s, c);
+    }
+    return 1;
+}
+
+void
+tcp_poll(struct stack *s)
+{
+    struct tcp_pcb *c = s->tcp.pcbs, *next;
+
+    for (; c; c = next) {
+        next = c->next;
+        tcp_timers(s, c);
+    }
+    tcp_reap(s);
+}
+
+uint64_t
+tcp_poll_at(const struct stack *s)
+{
+    uint64_t at = 0;
+
+    for (const struct tcp_pcb *c = s->tcp.pcbs; c; c = c->next) {
+        at = min_nonzero(at, c->t_rexmt);
+        at = min_nonzero(at, c->t_delack);
+        at = min_nonzero(at, c->t_persist);
+        at = min_nonzero(at, c->t_keep);
+        at = min_nonzero(at, c->t_2msl);
+    }
+    return at ? at : STACK_NEVER;
+}

@@ -36,8 +36,8 @@ FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 REL_APPS   := $(APP_SRC:apps/%.c=build/%)
 SAN_APPS   := $(APP_SRC:apps/%.c=build/san/%)
 
-.PHONY: all san fuzz test run bench deps clean
-all: build/ustackd build/libustack.a build/libustack.so $(REL_APPS)
+.PHONY: all san fuzz test run bench deps clean docs
+all: build/ustackd build/libustack.a build/libustack.so $(REL_APPS) build/tcp-states-dot
 san: build/san/ustackd build/san/libustack.a $(SAN_APPS) $(UNIT_BINS) $(TOOL_BINS)
 fuzz: $(FUZZ_BINS)
 
@@ -85,12 +85,21 @@ build/san/tools/%: build/san/tests/replay/%.o $(SAN_ENGINE)
 	$(CC) $(SAN) -o $@ $^ $(LIBS)
 build/fuzz/%: build/fuzz/tests/fuzz/%.o build/fuzz/libengine.a
 	$(CLANG) $(subst fuzzer-no-link,fuzzer,$(FUZZ)) -o $@ $^ $(LIBS)
+# the control protocol codec is not part of the engine
+build/fuzz/fuzz_ctl: build/fuzz/socket_api/ctl_proto.o
+
+# The TCP state diagram, drawn from the transition table in tcp_fsm.c.
+build/tcp-states-dot: build/rel/docs/tcp_states.o $(REL_ENGINE)
+	$(CC) $(REL) -o $@ $^ $(LIBS)
+docs: build/tcp-states-dot
+	build/tcp-states-dot > docs/tcp-states.dot
+	dot -Tsvg docs/tcp-states.dot -o docs/tcp-states.svg
 
 deps:
 	@scripts/deps.sh
 
 test: deps
-	$(MAKE) san fuzz
+	$(MAKE) san fuzz build/tcp-states-dot
 	tests/run_all.sh
 
 run: deps

@@ -120,6 +120,9 @@ done
 tier replay
 run_script replay tests/replay/run.sh
 
+tier docs
+run_script docs tests/docs.sh
+
 tier interop
 scripts=(tests/interop/*.sh)
 why=$(interop_blocker)

@@ -93,8 +93,14 @@ tcp_fsm_dot(FILE *out)
                  "  edge [fontname=\"Helvetica\", fontsize=9];\n");
     for (int i = 0; i < TCP_NSTATES; i++)
         fprintf(out, "  %s;\n", state_names[i]);
-    for (size_t i = 0; i < sizeof(tcp_transitions) / sizeof(tcp_transitions[0]); i++)
-        fprintf(out, "  %s -> %s [label=\"%s\"];\n", state_names[tcp_transitions[i].from],
-                state_names[tcp_transitions[i].to], tcp_transitions[i].label);
+    for (size_t i = 0; i < sizeof(tcp_transitions) / sizeof(tcp_transitions[0]); i++) {
+        const struct tcp_transition *t = &tcp_transitions[i];
+        /* the ways out through RST, abort and timeouts, drawn lighter */
+        int aborts = t->to == TCP_CLOSED && t->from != TCP_LISTEN &&
+                     t->from != TCP_TIME_WAIT && t->from != TCP_LAST_ACK;
+        fprintf(out, "  %s -> %s [label=\"%s\"%s];\n", state_names[t->from],
+                state_names[t->to], t->label,
+                aborts ? ", style=dashed, color=gray50, fontcolor=gray40" : "");
+    }
     fprintf(out, "}\n");
 }

@@ -179,37 +179,52 @@ ctl_encode(const struct ctl_msg *m, enum ctl_dir dir, uint8_t *buf, size_t cap)
     return (int)len;
 }
 
+/* The mirror of put_body: the same fields for the same type and direction
+ * (ctl_body_len says which directions have none). */
 static void
 get_body(struct cur *c, struct ctl_msg *m, enum ctl_dir dir)
 {
     switch (m->h.type) {
     case CTL_SOCKET:
-        get(c, &m->u.socket.domain, 4);
-        get(c, &m->u.socket.type, 4);
-        get(c, &m->u.socket.protocol, 4);
+        if (dir == CTL_REQUEST) {
+            get(c, &m->u.socket.domain, 4);
+            get(c, &m->u.socket.type, 4);
+            get(c, &m->u.socket.protocol, 4);
+        }
         break;
     case CTL_BIND:
     case CTL_CONNECT:
+        if (dir == CTL_REQUEST)
+            get_addr(c, &m->u.addr);
+        break;
     case CTL_ACCEPT:
     case CTL_GETSOCKNAME:
     case CTL_GETPEERNAME:
-        get_addr(c, &m->u.addr);
+        if (dir == CTL_REPLY)
+            get_addr(c, &m->u.addr);
         break;
     case CTL_LISTEN:
-        get(c, &m->u.listen.backlog, 4);
+        if (dir == CTL_REQUEST)
+            get(c, &m->u.listen.backlog, 4);
         break;
     case CTL_SENDTO:
-        get(c, &m->u.sendto.addr, 4);
-        get(c, &m->u.sendto.port, 2);
-        get(c, &m->u.sendto.pad, 2);
-        get(c, &m->u.sendto.flags, 4);
+        if (dir == CTL_REQUEST) {
+            get(c, &m->u.sendto.addr, 4);
+            get(c, &m->u.sendto.port, 2);
+            get(c, &m->u.sendto.pad, 2);
+            get(c, &m->u.sendto.flags, 4);
+        }
         break;
     case CTL_SETSOCKOPT:
+        if (dir == CTL_REQUEST)
+            get_sockopt(c, &m->u.sockopt);
+        break;
     case CTL_GETSOCKOPT:
         get_sockopt(c, &m->u.sockopt);
         break;
     case CTL_SHUTDOWN:
-        get(c, &m->u.shutdown.how, 4);
+        if (dir == CTL_REQUEST)
+            get(c, &m->u.shutdown.how, 4);
         break;
     case CTL_LIST:
         if (dir == CTL_REQUEST)

@@ -9,6 +9,7 @@
  *   --seed  8 bytes from getrandom(); give --seed N for a run that can be
  *           reproduced, byte for byte, from the same input
  *   --log   info, to stderr
+ *   --ctl   CTL_DEFAULT_PATH (/run/ustack/ctl.sock)
  */
 #include "daemon/args.h"
 
@@ -24,6 +25,7 @@
 #include <sys/random.h>
 
 #include "core/log.h"
+#include "ctl_proto.h"
 
 #define MTU_MIN 576
 #define MTU_MAX 9000
@@ -40,6 +42,8 @@ static const char usage_text[] =
     "                    low three bytes (10.0.0.2 -> 02:00:00:00:00:02)\n"
     "  --mtu N           IP MTU, 576..9000; default 1500\n"
     "  --pcap FILE       write every frame in and out to FILE (pcap, ns timestamps)\n"
+    "  --ctl PATH        the applications' control socket (created, mode 0660);\n"
+    "                    default " CTL_DEFAULT_PATH " (the library reads $" CTL_ENV ")\n"
     "  --seed N          RNG seed (decimal or 0x hex) for a reproducible run;\n"
     "                    default random\n"
     "  --log LEVEL       error, warn, info (default) or debug; to stderr\n"
@@ -54,6 +58,7 @@ enum {
     OPT_MAC,
     OPT_MTU,
     OPT_PCAP,
+    OPT_CTL,
     OPT_SEED,
     OPT_LOG,
     OPT_HELP,
@@ -66,6 +71,7 @@ static const struct option long_options[] = {
     {"mac", required_argument, NULL, OPT_MAC},
     {"mtu", required_argument, NULL, OPT_MTU},
     {"pcap", required_argument, NULL, OPT_PCAP},
+    {"ctl", required_argument, NULL, OPT_CTL},
     {"seed", required_argument, NULL, OPT_SEED},
     {"log", required_argument, NULL, OPT_LOG},
     {"help", no_argument, NULL, OPT_HELP},
@@ -216,6 +222,20 @@ parse_mtu(const char *arg, struct ustackd_args *a, char *err, size_t errlen)
 }
 
 static int
+parse_ctl(const char *arg, struct ustackd_args *a, char *err, size_t errlen)
+{
+    size_t len = strlen(arg);
+
+    /* sockaddr_un.sun_path holds 108 bytes with the terminating NUL */
+    if (len == 0 || len > 107) {
+        snprintf(err, errlen, "--ctl '%s': a socket path is 1 to 107 characters", arg);
+        return -EINVAL;
+    }
+    a->ctl = arg;
+    return 0;
+}
+
+static int
 parse_seed(const char *arg, struct ustackd_args *a, char *err, size_t errlen)
 {
     if (parse_u64(arg, &a->cfg.seed) < 0) {
@@ -293,6 +313,7 @@ args_parse(int argc, char **argv, struct ustackd_args *a, char *err, size_t errl
     int c, rc = 0;
 
     memset(a, 0, sizeof(*a));
+    a->ctl = CTL_DEFAULT_PATH;
     stack_config_defaults(&a->cfg);
     a->cfg.addr = 0;
     a->cfg.gateway = 0;
@@ -312,6 +333,7 @@ args_parse(int argc, char **argv, struct ustackd_args *a, char *err, size_t errl
             break;
         case OPT_MTU: rc = parse_mtu(optarg, a, err, errlen); break;
         case OPT_PCAP: a->pcap = optarg; break;
+        case OPT_CTL: rc = parse_ctl(optarg, a, err, errlen); break;
         case OPT_SEED:
             rc = parse_seed(optarg, a, err, errlen);
             have_seed = true;

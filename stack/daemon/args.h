@@ -14,6 +14,7 @@
 struct ustackd_args {
     const char *tap;  /* interface name (--tap) */
     const char *pcap; /* capture file (--pcap); NULL: none */
+    const char *ctl;  /* control socket path (--ctl); default CTL_DEFAULT_PATH */
     struct stack_config cfg;
 };
 

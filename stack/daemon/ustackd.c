@@ -7,16 +7,21 @@
  *
  *   stack_poll(now)                  once at start (the gratuitous ARP)
  *   loop:
- *     epoll_wait on every source below
+ *     epoll_wait on every source below; stack_poll(now) to move the
+ *       engine's clock (what it sends for a socket carries that time)
  *     TAP readable    -> dev_recv each waiting frame, stack_input(frame, now)
  *     timerfd expired -> nothing to do but wake up
  *     signalfd        -> SIGUSR1: print counters; SIGINT, SIGTERM: stop
- *     stack_poll(now), then set the timerfd to stack_poll_at()
+ *     control socket  -> accept clients                            (ctl.c)
+ *     a client        -> its requests: socket, bind, sendto, ...    (ctl.c)
+ *     a socket's pair -> datagrams from the application to send    (sock.c)
+ *     stack_poll(now); sock_flush(): datagrams and errors the engine
+ *       queued for sockets go up to the applications, outside any engine
+ *       call; then set the timerfd to stack_poll_at()
  *
- * Each source is one file descriptor in one epoll set, and dispatch() is a
- * switch on which descriptor woke us: a new source (the applications'
- * control socket) is one watch() and one more case. Signals are blocked and
- * read from a signalfd, so no code runs in a signal handler.
+ * Each source is one file descriptor in one epoll set, tagged with what it
+ * is (loop.h), and dispatch() is a switch on that tag. Signals are blocked
+ * and read from a signalfd, so no code runs in a signal handler.
  *
  * Leaves out: daemonising, pid files, changing the TAP's own MTU or address
  * (scripts/run.sh sets up the host side with `ip`).
@@ -29,12 +34,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "daemon/args.h"
+#include "daemon/ctl.h"
+#include "daemon/loop.h"
+#include "daemon/sock.h"
 #include "dev/dev.h"
 #include "stack.h"
 
@@ -51,6 +60,9 @@ struct ustackd {
     int signal_fd;
     bool stop;
     int exit_code;
+    struct log log;          /* the daemon's own lines, stamped like the engine's */
+    struct sock_table socks; /* the applications' sockets */
+    struct ctl_server ctl;   /* the applications' control connections */
     uint8_t frame[FRAME_BUF_LEN];
 };
 
@@ -65,11 +77,9 @@ clock_us(clockid_t id)
 
 /* Add fd to the epoll set, readable. 0 or -1 with errno. */
 static int
-watch(struct ustackd *d, int fd)
+watch(struct ustackd *d, int fd, enum loop_kind kind)
 {
-    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
-
-    return epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+    return loop_watch(d->epoll_fd, fd, EPOLLIN, loop_tag(kind, 0, 0));
 }
 
 static void
@@ -77,6 +87,9 @@ print_counters(struct ustackd *d)
 {
     fprintf(stderr, "ustackd: counters\n");
     stats_print(stack_stats(d->s), stderr);
+    fprintf(stderr, "ustackd: control socket and sockets\n");
+    ctl_stats_print(&d->ctl, stderr);
+    sock_stats_print(&d->socks, stderr);
 }
 
 /* Frames waiting on the TAP, at most RX_BURST of them: epoll is
@@ -134,14 +147,22 @@ on_signal(struct ustackd *d)
 
 /* One source woke us. */
 static void
-dispatch(struct ustackd *d, int fd, uint64_t now_us)
+dispatch(struct ustackd *d, const struct epoll_event *ev, uint64_t now_us)
 {
-    if (fd == d->dev_fd)
-        on_device(d, now_us);
-    else if (fd == d->timer_fd)
-        on_timer(d);
-    else if (fd == d->signal_fd)
-        on_signal(d);
+    uint64_t tag = ev->data.u64;
+
+    switch (loop_tag_kind(tag)) {
+    case LOOP_DEV: on_device(d, now_us); break;
+    case LOOP_TIMER: on_timer(d); break;
+    case LOOP_SIGNAL: on_signal(d); break;
+    case LOOP_CTL: ctl_server_on_accept(&d->ctl); break;
+    case LOOP_CLIENT:
+        ctl_server_on_client(&d->ctl, loop_tag_slot(tag), loop_tag_id(tag), ev->events);
+        break;
+    case LOOP_SOCK:
+        sock_on_event(&d->socks, loop_tag_slot(tag), loop_tag_id(tag), ev->events);
+        break;
+    }
 }
 
 /* Wake at the engine's next deadline (absolute CLOCK_MONOTONIC), or never. */
@@ -166,8 +187,10 @@ static int
 run(struct ustackd *d)
 {
     struct epoll_event ev[MAX_EVENTS];
+    uint64_t start_us = clock_us(CLOCK_MONOTONIC);
 
-    stack_poll(d->s, clock_us(CLOCK_MONOTONIC));
+    d->log.base_us = start_us; /* the engine takes its base from this first poll */
+    stack_poll(d->s, start_us);
     arm_timer(d);
     while (!d->stop) {
         int n = epoll_wait(d->epoll_fd, ev, MAX_EVENTS, -1);
@@ -178,9 +201,14 @@ run(struct ustackd *d)
             return 1;
         }
         uint64_t now_us = clock_us(CLOCK_MONOTONIC);
-        for (int i = 0; i < n; i++)
-            dispatch(d, ev[i].data.fd, now_us);
+        /* udp_sendto takes no time: move the engine's clock first, so that
+         * what it sends for an application is stamped now, not at the last
+         * frame or timer */
         stack_poll(d->s, now_us);
+        for (int i = 0; i < n; i++)
+            dispatch(d, &ev[i], now_us);
+        stack_poll(d->s, now_us);
+        sock_flush(&d->socks);
         arm_timer(d);
     }
     return d->exit_code;
@@ -204,8 +232,8 @@ setup_sources(struct ustackd *d)
                 strerror(errno));
         return -1;
     }
-    if (watch(d, d->dev_fd) < 0 || watch(d, d->timer_fd) < 0 ||
-        watch(d, d->signal_fd) < 0) {
+    if (watch(d, d->dev_fd, LOOP_DEV) < 0 || watch(d, d->timer_fd, LOOP_TIMER) < 0 ||
+        watch(d, d->signal_fd, LOOP_SIGNAL) < 0) {
         fprintf(stderr, "ustackd: epoll_ctl: %s\n", strerror(errno));
         return -1;
     }
@@ -254,8 +282,22 @@ print_banner(const struct ustackd *d, const struct ustackd_args *a)
             c->mac[1], c->mac[2], c->mac[3], c->mac[4], c->mac[5], d->dev->name, c->mtu);
     if (a->pcap)
         fprintf(stderr, " capture %s", a->pcap);
+    fprintf(stderr, " ctl %s", a->ctl);
     fprintf(stderr, " pid %ld seed 0x%016llx\n", (long)getpid(),
             (unsigned long long)c->seed);
+}
+
+/* Each socket is a descriptor in the daemon (and each client one more):
+ * take the hard limit, as the soft one is often 1024. */
+static void
+raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
 }
 
 static void
@@ -264,8 +306,10 @@ teardown(struct ustackd *d)
     if (d->s) {
         capture_flush(d->dev);
         print_counters(d);
-        stack_free(d->s);
     }
+    ctl_server_close(&d->ctl);
+    sock_table_free(&d->socks); /* udp_close each endpoint: before stack_free */
+    stack_free(d->s);
     dev_close(d->dev);
     if (d->signal_fd >= 0)
         close(d->signal_fd);
@@ -300,17 +344,40 @@ main(int argc, char **argv)
     sigaddset(&mask, SIGUSR1);
     sigprocmask(SIG_BLOCK, &mask, NULL);
 
+    /* Nothing in the daemon may die of a write to a socket whose reader is
+     * gone: every send has MSG_NOSIGNAL, and this is the belt to it. */
+    signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
+
     d.epoll_fd = d.timer_fd = d.signal_fd = d.dev_fd = -1;
+    d.ctl.listen_fd = d.ctl.spare_fd = -1;
+    d.log = (struct log){.out = a.cfg.log_out, .level = a.cfg.log_level};
     if (open_device(&d, &a) < 0 || setup_sources(&d) < 0) {
         teardown(&d);
         return 1;
     }
+    if (sock_table_init(&d.socks, d.epoll_fd, &d.log) < 0) {
+        fprintf(stderr, "ustackd: out of memory\n");
+        teardown(&d);
+        return 1;
+    }
+    if (ctl_server_open(&d.ctl, a.ctl, d.epoll_fd, &d.socks, &d.log, err, sizeof(err)) <
+        0) {
+        fprintf(stderr, "ustackd: %s\n", err);
+        teardown(&d);
+        return 1;
+    }
+    /* The engine tells the socket table when an endpoint has something for
+     * its application; clients that connect meanwhile wait in the backlog. */
+    a.cfg.notify = sock_notify;
+    a.cfg.notify_ctx = &d.socks;
     d.s = stack_new(&a.cfg, d.dev);
     if (!d.s) {
         fprintf(stderr, "ustackd: the engine refused the configuration (see above)\n");
         teardown(&d);
         return 1;
     }
+    sock_table_attach(&d.socks, d.s);
     print_banner(&d, &a);
 
     rc = run(&d);

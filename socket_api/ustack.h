@@ -1,0 +1,132 @@
+/*
+ * ustack.h - the BSD socket API of ustack (libustack): the "libc" side.
+ *
+ * Owns: us_socket() ... us_getsockopt(), with the signatures, argument
+ * checks and errno values of the Linux system calls they mirror, for
+ * AF_INET sockets served by the ustackd daemon. The daemon is the
+ * "kernel"; this library only talks to it. docs/SOCKETS.md has the
+ * picture; socket_api/ctl_proto.h is the contract between the two.
+ *
+ * The design in brief:
+ *  - Every ustack socket is a real file descriptor of the calling process:
+ *    one end of an AF_UNIX SOCK_SEQPACKET socketpair (SOCK_STREAM for TCP)
+ *    whose other end the daemon holds. read/write/poll/select/epoll,
+ *    fcntl(O_NONBLOCK), dup, fork and close work on it natively, and
+ *    blocking, non-blocking and SO_RCVTIMEO/SO_SNDTIMEO behaviour is the
+ *    descriptor's own.
+ *  - The process has one control connection to the daemon ($USTACK_CTL,
+ *    else CTL_DEFAULT_PATH), opened on first use, close-on-exec, reopened
+ *    after fork() (in the child) and when the daemon went away. Each
+ *    request (bind, connect, sendto with an address, socket options...)
+ *    carries the socket's descriptor along (SCM_RIGHTS): the daemon knows
+ *    a socket by its inode. Requests are serialised by a mutex: the
+ *    library is thread-safe.
+ *  - Datagrams: application -> daemon as plain writes on the descriptor
+ *    (to the connected peer); daemon -> application one message per
+ *    datagram, its source address in SCM_CREDENTIALS (uid = IPv4 address,
+ *    gid = port, host order). A zero-length message from 0.0.0.0:0 means
+ *    "pending error": us_recv/us_recvfrom then read SO_ERROR.
+ *  - us_sendto() with an address is a request on the control connection;
+ *    it never blocks on the network (neither does the kernel's, for UDP).
+ *
+ * Errors: -1 with errno set to what Linux gives for the same call on a
+ * kernel socket, checked in the same order where it shows (bad descriptor
+ * first, then the arguments, then the protocol).
+ *
+ * Where it differs from the kernel (each knowingly):
+ *  - us_socket() with no daemon running fails with the errno of reaching
+ *    the control socket: ENOENT (no socket file at the path) or
+ *    ECONNREFUSED (a stale file), EACCES (permissions). Nothing is
+ *    printed. Any later call whose request cannot reach the daemon fails
+ *    the same way; a daemon that dies while handling a request gives
+ *    ECONNRESET.
+ *  - If the daemon goes away, its sockets are dead: reads return 0 (end of
+ *    file, as after shutdown(SHUT_RD)), a plain write() fails with EPIPE
+ *    and raises SIGPIPE (as on a pipe; us_send() does not raise it), and
+ *    calls that ask the daemon fail with ENOENT or ECONNREFUSED (no
+ *    daemon) or ENOTSOCK (a new daemon, which never knew them).
+ *  - The library holds one descriptor of its own (the control connection,
+ *    close-on-exec, numbered 3 or above).
+ *  - A pending asynchronous error (ECONNREFUSED after an ICMP port
+ *    unreachable on a connected socket) makes the descriptor readable
+ *    (POLLIN), not POLLERR. us_recv*() report it; us_send() reports it
+ *    only when it is at the head of the receive queue (the kernel reports
+ *    it from whichever call comes first).
+ *  - A datagram sent with us_send() (or write()) is handed to the daemon
+ *    and the call returns: errors found later (EHOSTUNREACH, ENOBUFS,
+ *    EMSGSIZE from a plain write()...) come back as the socket's pending
+ *    error, on a later call, not from the send. The checks the kernel
+ *    makes before sending (EMSGSIZE, EDESTADDRREQ, EOPNOTSUPP) are made by
+ *    us_send() itself. us_sendto() with an address gets its errors from
+ *    the daemon synchronously.
+ *  - us_send() on an unconnected datagram socket asks the daemon once
+ *    (then remembers per descriptor) whether it is connected, to give
+ *    EDESTADDRREQ as the kernel does. A plain write() on an unconnected
+ *    socket, or a us_send() on one disconnected (AF_UNSPEC) by another
+ *    process sharing it, is refused by the daemon later: a pending
+ *    EDESTADDRREQ.
+ *  - Flags: send takes MSG_DONTWAIT, MSG_NOSIGNAL (always on in us_send),
+ *    MSG_CONFIRM (ignored); MSG_MORE (corking) is ignored: every send is
+ *    one datagram. MSG_OOB: EOPNOTSUPP. recv takes MSG_DONTWAIT, MSG_PEEK,
+ *    MSG_TRUNC, MSG_WAITALL (no effect on datagrams, as in Linux);
+ *    MSG_ERRQUEUE gives EAGAIN (there is no error queue); others are
+ *    ignored.
+ *  - Socket options: values are ints (the control protocol carries one
+ *    int32). SO_RCVTIMEO and SO_SNDTIMEO are set on the descriptor itself
+ *    (so they act natively). SO_TYPE, SO_DOMAIN and SO_PROTOCOL are
+ *    answered by the library. Options whose value is a structure
+ *    (SO_LINGER, IP_ADD_MEMBERSHIP, SO_BINDTODEVICE...) fail with
+ *    ENOPROTOOPT.
+ *  - us_socket(): only AF_INET (AF_INET6 and the rest: EAFNOSUPPORT).
+ *    SOCK_DGRAM with IPPROTO_ICMP (a "ping socket") gives EACCES, as a
+ *    kernel with the default net.ipv4.ping_group_range; SOCK_RAW gives
+ *    EPROTONOSUPPORT for protocol 0 (as Linux) and ESOCKTNOSUPPORT
+ *    otherwise (Linux creates it, given CAP_NET_RAW).
+ *  - Bad pointers: NULL is caught and gives EFAULT where the kernel gives
+ *    it; any other invalid pointer that the library itself reads or writes
+ *    (addresses, option values, us_sendto()'s data) crashes the process.
+ *    Buffers passed to send/recv on the descriptor get the kernel's EFAULT.
+ *  - us_accept() (TCP, to come) waits for the descriptor to become
+ *    readable and asks again while the daemon says EAGAIN on a blocking
+ *    socket.
+ */
+#ifndef USTACK_H
+#define USTACK_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* domain AF_INET; type SOCK_DGRAM (or SOCK_STREAM once TCP exists), with
+ * SOCK_NONBLOCK and SOCK_CLOEXEC honoured; protocol 0 or IPPROTO_UDP. The
+ * new descriptor is not close-on-exec unless SOCK_CLOEXEC is given. */
+int us_socket(int domain, int type, int protocol);
+int us_bind(int fd, const struct sockaddr *addr, socklen_t addrlen);
+/* sa_family AF_UNSPEC dissolves a datagram socket's association. */
+int us_connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
+int us_listen(int fd, int backlog);
+int us_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
+ssize_t us_send(int fd, const void *buf, size_t len, int flags);
+ssize_t us_recv(int fd, void *buf, size_t len, int flags);
+/* dest_addr NULL: us_send(). */
+ssize_t us_sendto(int fd, const void *buf, size_t len, int flags,
+                  const struct sockaddr *dest_addr, socklen_t addrlen);
+ssize_t us_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *src_addr,
+                    socklen_t *addrlen);
+/* close(fd): the daemon frees the socket when its last descriptor closes. */
+int us_close(int fd);
+int us_shutdown(int fd, int how);
+int us_getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen);
+int us_getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen);
+int us_setsockopt(int fd, int level, int optname, const void *optval, socklen_t optlen);
+int us_getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -6,7 +6,8 @@
 #   replay   tests/replay/run.sh
 #   interop  each tests/interop/*.sh (root and network namespaces needed;
 #            skipped with the reason otherwise, a failure when CI is set)
-#   fuzz     tests/fuzz/run.sh (FUZZ_SECONDS, default 30)
+#   fuzz     tests/fuzz/run.sh: every fuzz target, one line each
+#            (FUZZ_SECONDS default 30 for fuzz_frame, FUZZ_CTL_SECONDS 15)
 # Script tiers print TAP-style "ok - name" / "not ok - name" lines, which
 # are counted; a tier that exits non-zero without a "not ok" line (a crash,
 # a sanitizer abort) counts as one failure. Build first: make san fuzz.

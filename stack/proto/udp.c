@@ -105,9 +105,10 @@ udp_icmp_error(struct stack *s, uint8_t type, uint8_t code, const uint8_t *q,
     uint16_t sport = be16_get(q + ihl), dport = be16_get(q + ihl + 2);
     if (src != s->addr)
         return;
-    /* Linux reports these only on connected sockets (no IP_RECVERR here) */
+    /* Linux reports these only on connected sockets (no IP_RECVERR here);
+     * an unconnected one (raddr 0) must not match a quote naming 0.0.0.0:0 */
     for (struct udp_pcb *u = s->udp.pcbs; u; u = u->next) {
-        if (u->lport == sport && u->raddr == dst && u->rport == dport) {
+        if (u->raddr && u->lport == sport && u->raddr == dst && u->rport == dport) {
             if (type == ICMP_DEST_UNREACH &&
                 (code == ICMP_UNREACH_PORT || code == ICMP_UNREACH_PROTO))
                 u->so_error = ECONNREFUSED;

@@ -10,6 +10,7 @@
 # (AddressSanitizer + UndefinedBehaviorSanitizer). The fuzz targets are
 # built with clang into build/fuzz.
 
+Q       ?= @   # make Q= to see every command
 CC      ?= cc
 CLANG   ?= clang
 WARN    := -Wall -Wextra -Wshadow -Werror
@@ -37,22 +38,27 @@ REL_APPS   := $(APP_SRC:apps/%.c=build/%)
 SAN_APPS   := $(APP_SRC:apps/%.c=build/san/%)
 
 .PHONY: all san fuzz test run bench deps clean docs
+.SECONDARY:
 all: build/ustackd build/libustack.a build/libustack.so $(REL_APPS) build/tcp-states-dot
 san: build/san/ustackd build/san/libustack.a $(SAN_APPS) $(UNIT_BINS) $(TOOL_BINS)
 fuzz: $(FUZZ_BINS)
 
 build/rel/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE) $(REL) -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BASE) $(REL) -c $< -o $@
 build/san/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE) $(SAN) -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BASE) $(SAN) -c $< -o $@
 build/fuzz/%.o: %.c
 	@mkdir -p $(@D)
-	$(CLANG) $(BASE) $(FUZZ) -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CLANG) $(BASE) $(FUZZ) -c $< -o $@
 build/pic/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE) $(REL) -fPIC -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BASE) $(REL) -fPIC -c $< -o $@
 
 $(REL_ENGINE): $(ENGINE_SRC:%.c=build/rel/%.o)
 	@rm -f $@; ar rcs $@ $^

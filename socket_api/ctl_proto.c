@@ -158,8 +158,13 @@ ctl_encode(const struct ctl_msg *m, enum ctl_dir dir, uint8_t *buf, size_t cap)
 {
     if (ctl_body_len(m->h.type, dir) == -2)
         return -EINVAL;
-    if (m->data_len > CTL_DATA_MAX && !(m->h.type == CTL_LIST && dir == CTL_REPLY))
+    if (m->h.type == CTL_LIST && dir == CTL_REPLY) {
+        if (m->data_len % CTL_SOCK_INFO_LEN ||
+            m->data_len / CTL_SOCK_INFO_LEN > CTL_LIST_MAX)
+            return -EINVAL; /* what the decoder would refuse */
+    } else if (m->data_len > CTL_DATA_MAX) {
         return -EMSGSIZE;
+    }
     struct cur c = {.w = buf, .left = cap};
     uint16_t magic = CTL_MAGIC;
     uint8_t version = CTL_VERSION;

@@ -18,6 +18,7 @@
 #include "dev/dev.h"
 #include "proto/eth.h"
 #include "proto/icmp.h"
+#include "proto/ipv4.h"
 #include "proto/ip_reass.h"
 #include "proto/tcp.h"
 #include "wire/addr.h"
@@ -111,6 +112,7 @@ stack_free(struct stack *s)
         return;
     tcp_free_all(s);
     udp_free_all(s);
+    pkb_free_chain(s->loop_head);
     arp_free(s);
     ip_reass_free(s);
     pkb_pool_destroy(&s->pool);
@@ -155,6 +157,7 @@ stack_poll(struct stack *s, uint64_t now_us)
         icmp_init(s);
         arp_announce(s);
     }
+    ipv4_loop_drain(s);
     arp_poll(s);
     ip_reass_poll(s);
     tcp_poll(s);
@@ -163,7 +166,7 @@ stack_poll(struct stack *s, uint64_t now_us)
 uint64_t
 stack_poll_at(const struct stack *s)
 {
-    if (!s->announced)
+    if (!s->announced || s->loop_head)
         return s->now_us;
     uint64_t a = arp_poll_at(s), r = ip_reass_poll_at(s), t = tcp_poll_at(s);
     uint64_t at = a < r ? a : r;

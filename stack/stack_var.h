@@ -29,6 +29,8 @@ struct stack {
     uint64_t now_us;   /* time of the current input or poll */
     int announced;     /* gratuitous ARP sent */
     uint16_t ip_id;    /* next IPv4 identification (RFC 6864) */
+    struct pkb *loop_head, *loop_tail; /* datagrams to ourselves */
+    uint32_t loop_len;
     struct rng rng;
     struct log log;
     struct stats stats;
@@ -38,6 +40,7 @@ struct stack {
     struct icmp_state icmp;
     struct {
         struct udp_pcb *pcbs;
+        uint32_t rx_bufs; /* buffers held by all UDP receive queues */
     } udp;
     struct {
         struct tcp_pcb *pcbs;

@@ -27,7 +27,7 @@
     X(rx_bad_total_len) X(rx_bad_cksum) X(rx_bad_frag) X(rx_bad_src)          \
     X(rx_not_for_us) X(rx_link_bcast) X(rx_unknown_proto) X(rx_fragments)                      \
     X(reass_ok) X(reass_dup) X(reass_overlap) X(reass_timeout)                \
-    X(reass_too_big) X(reass_no_mem) X(tx_packets) X(tx_fragments)            \
+    X(reass_too_big) X(reass_no_mem) X(tx_packets) X(tx_fragments) X(tx_loopback)            \
     X(tx_no_route) X(tx_nobufs) X(tx_too_big)
 
 #define STATS_ICMP(X)                                                          \
@@ -38,7 +38,7 @@
 
 #define STATS_UDP(X)                                                           \
     X(rx_datagrams) X(rx_bad_len) X(rx_bad_cksum) X(rx_no_port)               \
-    X(rx_queue_full) X(rx_delivered) X(rx_icmp_errors) X(tx_datagrams)        \
+    X(rx_queue_full) X(rx_no_mem) X(rx_delivered) X(rx_icmp_errors) X(tx_datagrams)        \
     X(tx_nobufs)
 
 #define STATS_TCP(X)                                                           \

@@ -692,7 +692,7 @@ sock_push(struct sock_table *t, struct sock *so)
             else
                 t->stats.rx_datagrams++;
         }
-        udp_pop(so->udp);
+        udp_pop(t->s, so->udp);
     }
     sock_want_out(t, so, false);
 }

@@ -199,9 +199,11 @@ arp_output(struct stack *s, struct pkb *p, uint32_t next_hop)
         arp_request(s, next_hop);
     }
     if (e->queue_len >= s->cfg.arp_queue_len) {
+        /* dropped and counted; like Linux, not an error for the sender:
+         * a lost datagram, or a TCP retransmission later */
         s->stats.arp.queue_full++;
         pkb_free(p);
-        return -ENOBUFS;
+        return 0;
     }
     /* append: packets leave in the order they were sent */
     struct pkb **tail = &e->queue;

@@ -38,7 +38,8 @@ struct arp_cache {
 void arp_input(struct stack *s, struct pkb *p);
 /* Send an IPv4 packet (p starts at the IP header) to the on-link host
  * next_hop: now if its MAC is known, else after resolution. Consumes p.
- * 0 (sent or queued), or -ENOBUFS when the entry's queue is full. */
+ * 0: sent, queued, or dropped because the entry's queue is full (counted
+ * in arp.queue_full). */
 int arp_output(struct stack *s, struct pkb *p, uint32_t next_hop);
 /* Broadcast a gratuitous ARP for our address. */
 void arp_announce(struct stack *s);

@@ -32,7 +32,7 @@ eth_input(struct stack *s, struct pkb *p)
         arp_input(s, p);
         return;
     case ETH_TYPE_IPV4:
-        ipv4_input(s, p, eth_is_broadcast(e.dst));
+        ipv4_input(s, p, eth_is_broadcast(e.dst) ? IPV4_IN_LINK_BCAST : 0);
         return;
     default:
         s->stats.eth.rx_unknown_type++; /* IPv6, 802.1Q, LLDP, ... */

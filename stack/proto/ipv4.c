@@ -18,6 +18,7 @@
 #include "wire/ipv4_hdr.h"
 
 #define IPV4_TTL 64 /* RFC 1700 default, as Linux */
+#define IPV4_LOOP_MAX 256 /* datagrams waiting for local delivery */
 
 static void
 ipv4_count_bad(struct stack *s, enum ipv4_bad why)
@@ -56,8 +57,9 @@ ipv4_deliver(struct stack *s, struct pkb *p, const struct ip_meta *m)
 }
 
 void
-ipv4_input(struct stack *s, struct pkb *p, int link_bcast)
+ipv4_input(struct stack *s, struct pkb *p, unsigned flags)
 {
+    int link_bcast = (flags & IPV4_IN_LINK_BCAST) != 0;
     struct ipv4_repr r;
     enum ipv4_bad why;
     char b[128];
@@ -70,7 +72,7 @@ ipv4_input(struct stack *s, struct pkb *p, int link_bcast)
     }
     SLOG(s, LOG_DEBUG, "ipv4", "rx %s", ipv4_fmt(&r, b, sizeof(b)));
     int bcast = stack_addr_is_bcast(s, r.dst);
-    if (r.dst != s->addr && !bcast) {
+    if (r.dst != s->addr && !bcast && !(flags & IPV4_IN_LOOP)) {
         s->stats.ipv4.rx_not_for_us++; /* we do not forward */
         goto drop;
     }
@@ -81,7 +83,7 @@ ipv4_input(struct stack *s, struct pkb *p, int link_bcast)
     }
     /* RFC 1122 §3.2.1.3: silently discard a datagram from a source that
      * cannot be a host (broadcast, multicast, 0, loopback) */
-    if (stack_addr_is_martian(s, r.src) || r.src == s->addr) {
+    if (!(flags & IPV4_IN_LOOP) && (stack_addr_is_martian(s, r.src) || r.src == s->addr)) {
         s->stats.ipv4.rx_bad_src++;
         goto drop;
     }
@@ -175,12 +177,71 @@ ipv4_fragment(struct stack *s, struct pkb *p, struct ipv4_repr *r,
     return rc;
 }
 
+/* RFC 1122 §3.2.1.3: what is addressed to this host (or to 127/8,
+ * which must never reach the wire) goes back up through a queue that
+ * stack_poll drains, never recursively from inside an output call. */
+static int
+ipv4_is_local(const struct stack *s, uint32_t dst)
+{
+    return dst == s->addr || (dst >> 24) == 127;
+}
+
+static int
+ipv4_loop(struct stack *s, struct pkb *p, struct ipv4_repr *r)
+{
+    uint8_t *h = pkb_push(p, IPV4_HDR_MIN);
+
+    if (!h || s->loop_len >= IPV4_LOOP_MAX) {
+        s->stats.ipv4.tx_nobufs++;
+        pkb_free(p);
+        return -ENOBUFS;
+    }
+    r->total_len = (uint16_t)p->len;
+    ipv4_emit(r, h, IPV4_HDR_MIN);
+    p->next = NULL;
+    if (s->loop_tail)
+        s->loop_tail->next = p;
+    else
+        s->loop_head = p;
+    s->loop_tail = p;
+    s->loop_len++;
+    s->stats.ipv4.tx_loopback++;
+    return 0;
+}
+
+void
+ipv4_loop_drain(struct stack *s)
+{
+    /* only what is queued now: a reply to a reply waits for the next poll */
+    for (uint32_t n = s->loop_len; n > 0 && s->loop_head; n--) {
+        struct pkb *p = s->loop_head;
+        s->loop_head = p->next;
+        if (!s->loop_head)
+            s->loop_tail = NULL;
+        s->loop_len--;
+        p->next = NULL;
+        ipv4_input(s, p, IPV4_IN_LOOP);
+    }
+}
+
 int
 ipv4_output(struct stack *s, struct pkb *p, uint32_t dst, uint8_t proto)
 {
     struct ipv4_repr r = {.ttl = IPV4_TTL, .proto = proto, .src = s->addr, .dst = dst};
     uint32_t next_hop;
     int bcast;
+
+    /* DEVIATION(rfc1122): to 127/8 the source stays our address (no
+     * separate loopback interface), which the reply then comes back to */
+    if (ipv4_is_local(s, dst)) {
+        if (p->len > IPV4_MAX_LEN - IPV4_HDR_MIN) {
+            s->stats.ipv4.tx_too_big++;
+            pkb_free(p);
+            return -EMSGSIZE;
+        }
+        r.id = s->ip_id++;
+        return ipv4_loop(s, p, &r);
+    }
 
     if (ipv4_route(s, dst, &next_hop, &bcast) < 0) {
         s->stats.ipv4.tx_no_route++;

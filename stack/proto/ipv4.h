@@ -30,7 +30,13 @@ struct ip_meta {
     uint16_t payload_len;
 };
 
-void ipv4_input(struct stack *s, struct pkb *p, int link_bcast);
+#define IPV4_IN_LINK_BCAST 1 /* arrived in a link-layer broadcast */
+#define IPV4_IN_LOOP 2       /* sent by this host to itself */
+
+void ipv4_input(struct stack *s, struct pkb *p, unsigned flags);
+/* Deliver what this host sent to itself (to our address or 127/8);
+ * stack_poll calls it. */
+void ipv4_loop_drain(struct stack *s);
 /* Send payload p (starting at the transport header) to dst. Consumes p.
  * 0, or -EHOSTUNREACH (no route), -ENOBUFS, -EMSGSIZE (over 65515). */
 int ipv4_output(struct stack *s, struct pkb *p, uint32_t dst, uint8_t proto);

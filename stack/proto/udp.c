@@ -71,8 +71,12 @@ udp_input(struct stack *s, struct pkb *p, const struct ip_meta *m)
         goto drop;
     }
     size_t n = r.len - UDP_HDR_LEN;
-    if (u->rxq_bytes + n > u->rcvbuf) {
+    if (u->rxq && u->rxq_truesize + p->cap > u->rcvbuf) {
         s->stats.udp.rx_queue_full++;
+        goto drop;
+    }
+    if (s->udp.rx_bufs >= s->cfg.pkb_count / 2) {
+        s->stats.udp.rx_no_mem++; /* the pool is for everyone */
         goto drop;
     }
     pkb_trim(p, r.len);
@@ -86,6 +90,8 @@ udp_input(struct stack *s, struct pkb *p, const struct ip_meta *m)
         u->rxq = p;
     u->rxq_tail = p;
     u->rxq_bytes += (uint32_t)n;
+    u->rxq_truesize += p->cap;
+    s->udp.rx_bufs++;
     s->stats.udp.rx_delivered++;
     udp_notify(s, u);
     return;
@@ -146,7 +152,8 @@ udp_close(struct stack *s, struct udp_pcb *u)
             break;
         }
     }
-    pkb_free_chain(u->rxq);
+    while (u->rxq)
+        udp_pop(s, u);
     free(u);
 }
 
@@ -280,7 +287,7 @@ udp_front(const struct udp_pcb *u, size_t *len, uint32_t *src, uint16_t *sport)
 }
 
 void
-udp_pop(struct udp_pcb *u)
+udp_pop(struct stack *s, struct udp_pcb *u)
 {
     struct pkb *p = u->rxq;
 
@@ -290,6 +297,8 @@ udp_pop(struct udp_pcb *u)
     if (!u->rxq)
         u->rxq_tail = NULL;
     u->rxq_bytes -= p->len;
+    u->rxq_truesize -= p->cap;
+    s->udp.rx_bufs--;
     pkb_free(p);
 }
 

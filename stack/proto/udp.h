@@ -28,6 +28,10 @@ struct ip_meta;
 #define UDP_RCVBUF_DEFAULT 212992 /* as Linux's net.core.rmem_default */
 #define UDP_RCVBUF_MIN 2048
 #define UDP_RCVBUF_MAX (4 * 1024 * 1024)
+/* The receive queue is charged the buffer each datagram holds, not its
+ * payload (as Linux charges truesize), so empty datagrams cannot pile up
+ * without bound; one datagram is always accepted into an empty queue; and
+ * all UDP queues together may hold at most half the engine's buffers. */
 #define UDP_EPHEMERAL_LO 49152
 #define UDP_EPHEMERAL_HI 65535
 
@@ -44,8 +48,9 @@ struct udp_pcb {
     struct pkb *rxq;   /* datagrams, oldest first; pkb->aux = source
                           address, aux2 = source port */
     struct pkb *rxq_tail;
-    uint32_t rxq_bytes;
-    uint32_t rcvbuf;   /* SO_RCVBUF: payload bytes the queue may hold */
+    uint32_t rxq_bytes;    /* payload bytes queued (what ustat shows) */
+    uint32_t rxq_truesize; /* buffer bytes queued: what SO_RCVBUF limits */
+    uint32_t rcvbuf;       /* SO_RCVBUF */
 };
 
 void udp_input(struct stack *s, struct pkb *p, const struct ip_meta *m);
@@ -72,7 +77,7 @@ ssize_t udp_sendto(struct stack *s, struct udp_pcb *u, const void *buf, size_t l
 /* The oldest queued datagram, or NULL: payload, its length and source. */
 const uint8_t *udp_front(const struct udp_pcb *u, size_t *len, uint32_t *src,
                          uint16_t *sport);
-void udp_pop(struct udp_pcb *u);
+void udp_pop(struct stack *s, struct udp_pcb *u);
 /* The pending error (positive errno) or 0; clears it, as SO_ERROR does. */
 int udp_take_error(struct udp_pcb *u);
 void udp_set_rcvbuf(struct udp_pcb *u, uint32_t bytes);

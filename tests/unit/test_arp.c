@@ -332,7 +332,7 @@ test_arp_queue_limit_and_flush(void **state)
     e->now = H_T0 + H_MS;
     for (uint16_t seq = 1; seq <= 4; seq++)
         assert_int_equal(h_ping(e, H_IP_PEER, seq, 100), 0);
-    assert_int_equal(h_ping(e, H_IP_PEER, 5, 100), -ENOBUFS);
+    assert_int_equal(h_ping(e, H_IP_PEER, 5, 100), 0); /* dropped, as Linux */
     assert_int_equal(e->rec->n, 1); /* one request, not five */
     assert_int_equal(h_stat(e, "arp.tx_requests"), 1);
     assert_int_equal(h_stat(e, "arp.queue_full"), 1);

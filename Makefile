@@ -28,6 +28,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_LIB   := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 TOOL_SRC   := $(wildcard tests/replay/*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+ITEST_SRC  := $(wildcard tests/interop/*.c)
 
 REL_ENGINE := build/rel/libengine.a
 SAN_ENGINE := build/san/libengine.a
@@ -36,11 +37,12 @@ TOOL_BINS  := $(TOOL_SRC:tests/replay/%.c=build/san/tools/%)
 FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 REL_APPS   := $(APP_SRC:apps/%.c=build/%)
 SAN_APPS   := $(APP_SRC:apps/%.c=build/san/%)
+ITEST_BINS := $(ITEST_SRC:tests/interop/%.c=build/san/itest/%)
 
 .PHONY: all san fuzz test run bench deps clean docs
 .SECONDARY:
 all: build/ustackd build/libustack.a build/libustack.so $(REL_APPS) build/tcp-states-dot
-san: build/san/ustackd build/san/libustack.a $(SAN_APPS) $(UNIT_BINS) $(TOOL_BINS)
+san: build/san/ustackd build/san/libustack.a $(SAN_APPS) $(UNIT_BINS) $(TOOL_BINS) $(ITEST_BINS)
 fuzz: $(FUZZ_BINS)
 
 build/rel/%.o: %.c
@@ -86,6 +88,10 @@ build/san/%: build/san/apps/%.o build/san/libustack.a
 build/san/tests/%: build/san/tests/unit/%.o $(UNIT_LIB:%.c=build/san/%.o) $(SAN_ENGINE) build/san/libustack.a
 	@mkdir -p $(@D)
 	$(CC) $(SAN) -o $@ $^ -lcmocka $(LIBS)
+# helper programs of the interop tests: socket API users, under ASan+UBSan
+build/san/itest/%: build/san/tests/interop/%.o build/san/libustack.a
+	@mkdir -p $(@D)
+	$(CC) $(SAN) -o $@ $^
 build/san/tools/%: build/san/tests/replay/%.o $(SAN_ENGINE)
 	@mkdir -p $(@D)
 	$(CC) $(SAN) -o $@ $^ $(LIBS)

@@ -24,6 +24,7 @@ ctl_body_len(int type, enum ctl_dir dir)
     case CTL_GETSOCKOPT: return 12;
     case CTL_SHUTDOWN: return dir == CTL_REQUEST ? 4 : 0;
     case CTL_LIST: return dir == CTL_REQUEST ? 4 : -1;
+    case CTL_TCP_INFO: return dir == CTL_REQUEST ? 0 : CTL_TCP_INFO_LEN;
     default: return -2;
     }
 }
@@ -75,6 +76,27 @@ get_addr(struct cur *c, struct ctl_addr *a)
     get(c, &a->addr, 4);
     get(c, &a->port, 2);
     get(c, &a->family, 2);
+}
+
+/* struct ctl_tcp_info: twelve u32 in declaration order */
+static void
+put_tcp_info(struct cur *c, const struct ctl_tcp_info *t)
+{
+    const uint32_t v[12] = {t->state, t->rtt_us, t->rttvar_us, t->rto_us,
+                            t->snd_mss, t->cwnd, t->ssthresh, t->retransmits,
+                            t->snd_wnd, t->rcv_wnd, t->unacked, t->unsent};
+    for (int i = 0; i < 12; i++)
+        put(c, &v[i], 4);
+}
+
+static void
+get_tcp_info(struct cur *c, struct ctl_tcp_info *t)
+{
+    uint32_t *const v[12] = {&t->state, &t->rtt_us, &t->rttvar_us, &t->rto_us,
+                             &t->snd_mss, &t->cwnd, &t->ssthresh, &t->retransmits,
+                             &t->snd_wnd, &t->rcv_wnd, &t->unacked, &t->unsent};
+    for (int i = 0; i < 12; i++)
+        get(c, v[i], 4);
 }
 
 static void
@@ -149,6 +171,10 @@ put_body(struct cur *c, const struct ctl_msg *m, enum ctl_dir dir)
             put(c, &m->u.total, 4);
             put(c, m->data, m->data_len);
         }
+        break;
+    case CTL_TCP_INFO:
+        if (dir == CTL_REPLY)
+            put_tcp_info(c, &m->u.tcp_info);
         break;
     }
 }
@@ -237,6 +263,10 @@ get_body(struct cur *c, struct ctl_msg *m, enum ctl_dir dir)
         else
             get(c, &m->u.total, 4);
         break;
+    case CTL_TCP_INFO:
+        if (dir == CTL_REPLY)
+            get_tcp_info(c, &m->u.tcp_info);
+        break;
     }
 }
 
@@ -323,6 +353,7 @@ ctl_type_name(int type)
     static const char *const names[] = {
         "?", "SOCKET", "BIND", "CONNECT", "LISTEN", "ACCEPT", "SENDTO",
         "GETSOCKNAME", "GETPEERNAME", "SETSOCKOPT", "GETSOCKOPT", "SHUTDOWN", "LIST",
+        "TCP_INFO",
     };
     return type > 0 && type < CTL_TYPE_MAX ? names[type] : "?";
 }

@@ -59,6 +59,7 @@ enum ctl_type {
     CTL_GETSOCKOPT,   /* req: + fd, level, name   rep: value */
     CTL_SHUTDOWN,     /* req: + fd, how */
     CTL_LIST,         /* req: first (index)   rep: count entries + total */
+    CTL_TCP_INFO,     /* req: + fd   rep: struct ctl_tcp_info (TCP_INFO) */
     CTL_TYPE_MAX,
 };
 
@@ -79,6 +80,17 @@ struct ctl_sendto { uint32_t addr; uint16_t port; uint16_t pad; int32_t flags; }
 struct ctl_sockopt { int32_t level, name, value; };
 struct ctl_shutdown { int32_t how; };
 struct ctl_list_req { uint32_t first; };
+
+/* TCP_INFO: the connection's state and congestion figures (µs, bytes). */
+struct ctl_tcp_info {
+    uint32_t state;      /* enum tcp_state (RFC 9293 names) */
+    uint32_t rtt_us, rttvar_us, rto_us;
+    uint32_t snd_mss, cwnd, ssthresh;
+    uint32_t retransmits;
+    uint32_t snd_wnd, rcv_wnd;
+    uint32_t unacked, unsent;
+};
+#define CTL_TCP_INFO_LEN 48
 
 /* One row of the daemon's socket table (CTL_LIST). */
 struct ctl_sock_info {
@@ -106,6 +118,7 @@ struct ctl_msg {
         struct ctl_shutdown shutdown;
         struct ctl_list_req list;
         uint32_t total;  /* CTL_LIST reply: sockets in the table */
+        struct ctl_tcp_info tcp_info;
     } u;
     const uint8_t *data; /* CTL_SENDTO payload; CTL_LIST reply rows */
     size_t data_len;

@@ -86,6 +86,10 @@ def main(argv):
         "list-req": msg("CTL_LIST", struct.pack("=I", 0), seq=14),
         "list-rep": msg("CTL_LIST", struct.pack("=I", 3) + row(0) + row(1) + row(2), seq=14),
         "error-rep": msg("CTL_BIND", seq=2, status=-EINVAL),
+        "tcp-info-req": msg("CTL_TCP_INFO", seq=15),
+        "tcp-info-rep": msg("CTL_TCP_INFO", struct.pack("=12I", 4, 120, 60, 200000, 1460,
+                                                        14600, 65535, 3, 65535, 262144,
+                                                        2920, 0), seq=15),
     }
     for name, data in seeds.items():
         with open(os.path.join(out, name), "wb") as f:

@@ -80,6 +80,7 @@ body_len(int type, enum ctl_dir dir)
     case CTL_GETSOCKOPT: return 12;
     case CTL_SHUTDOWN: return req ? 4 : 0;
     case CTL_LIST: return 4;
+    case CTL_TCP_INFO: return req ? 0 : CTL_TCP_INFO_LEN;
     }
     fail_msg("no type %d", type);
     return 0;
@@ -152,6 +153,11 @@ msg_make(struct ctl_msg *m, int type, enum ctl_dir dir, int32_t status, size_t n
             m->data = rows;
             m->data_len = n * CTL_SOCK_INFO_LEN;
         }
+        break;
+    case CTL_TCP_INFO:
+        if (!req)
+            m->u.tcp_info = (struct ctl_tcp_info){4, 120, 60, 200000, 1460, 14600,
+                                                  0x7fffffff, 3, 65535, 262144, 2920, 0};
         break;
     default: fail_msg("no type %d", type);
     }
@@ -307,9 +313,9 @@ test_ctl_round_trip_all(void **state)
             }
         }
     }
-    /* 12 types x (1 request + 4 replies), and the extra data sizes:
+    /* every type x (1 request + 4 replies), and the extra data sizes:
      * SENDTO requests 5 more, LIST replies 3 more for each of 2 statuses */
-    assert_int_equal(count, 12 * 5 + 5 + 2 * 3);
+    assert_int_equal(count, (CTL_TYPE_MAX - 1) * 5 + 5 + 2 * 3);
 }
 
 static void
@@ -550,7 +556,7 @@ static void
 test_ctl_body_size(void **state)
 {
     (void)state;
-    uint8_t b[64];
+    uint8_t b[CTL_HDR_LEN + CTL_TCP_INFO_LEN + 16];
     struct ctl_msg d;
     int refused = 0;
 
@@ -578,9 +584,9 @@ test_ctl_body_size(void **state)
             }
         }
     }
-    /* 24 directions of want + 13 sizes (the wants add up to 116); accepted:
+    /* 26 directions of want + 13 sizes (the wants add up to 164); accepted:
      * one each, and 12 more SENDTO requests */
-    assert_int_equal(refused, 116 + 24 * 13 - 24 - 12);
+    assert_int_equal(refused, 164 + 26 * 13 - 26 - 12);
 }
 
 static void

@@ -41,9 +41,13 @@ seg_len(const struct tcp_seg *g) /* RFC 9293 §3.4: SEG.LEN counts SYN and FIN *
     return g->len + ((g->h.flags & TCP_SYN) ? 1 : 0) + ((g->h.flags & TCP_FIN) ? 1 : 0);
 }
 
+/* The connection for g, and the listener on its port (both are looked
+ * for: a SYN may end a TIME_WAIT only when a listener would take it). */
 static struct tcp_pcb *
 tcp_lookup(struct stack *s, const struct tcp_seg *g, struct tcp_pcb **listener)
 {
+    struct tcp_pcb *found = NULL;
+
     *listener = NULL;
     for (struct tcp_pcb *c = s->tcp.pcbs; c; c = c->next) {
         if (c->lport != g->h.dport || c->state == TCP_CLOSED)
@@ -53,10 +57,10 @@ tcp_lookup(struct stack *s, const struct tcp_seg *g, struct tcp_pcb **listener)
                 *listener = c;
             continue;
         }
-        if (c->raddr == g->src && c->rport == g->h.sport && c->laddr == g->dst)
-            return c;
+        if (!found && c->raddr == g->src && c->rport == g->h.sport && c->laddr == g->dst)
+            found = c;
     }
-    return NULL;
+    return found;
 }
 
 /* §3.10.7.1: no connection. Answer anything but a RST with a RST. */
@@ -194,6 +198,7 @@ tcp_syn_sent_input(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
     c->rcv_nxt = g->h.seq + 1;
     c->rcv_adv = c->rcv_nxt;
     tcp_syn_options(s, c, g);
+    tcp_cc_init(s, c); /* the peer's MSS is known now */
     if (!ack) { /* simultaneous open: answer with SYN,ACK from ISS */
         c->snd_nxt = c->iss;
         c->t_rexmt = 0;
@@ -231,10 +236,20 @@ tcp_check_seq(struct stack *s, struct tcp_pcb *c, struct tcp_seg *g)
                           (seq_lt(c->rcv_nxt, end) && seq_le(end, c->rcv_nxt + wnd)));
     /* RFC 9293 §3.10.7.4: with RCV.WND == 0 a segment at RCV.NXT still
      * carries a valid ACK, RST or FIN */
-    if (!ok && wnd == 0 && seq == c->rcv_nxt)
-        ok = 1, g->len = 0;
+    if (!ok && wnd == 0 && seq == c->rcv_nxt) {
+        ok = 1;
+        if (g->len) { /* the data is not acceptable: an ACK shows the window */
+            s->stats.tcp.rx_out_of_window++;
+            c->ack_now = 1;
+            g->len = 0;
+        }
+    }
     if (!ok) {
         s->stats.tcp.rx_out_of_window++;
+        /* §3.10.7.4 eighth: in TIME-WAIT a retransmitted FIN is
+         * acknowledged and restarts the 2 MSL timeout */
+        if (c->state == TCP_TIME_WAIT && (g->h.flags & TCP_FIN) && end == c->rcv_nxt)
+            c->t_2msl = s->now_us + 2ull * s->cfg.tcp_msl_s * 1000000;
         if (!(g->h.flags & TCP_RST))
             c->ack_now = 1;
         return STEP_DROP;
@@ -301,20 +316,22 @@ tcp_check_syn(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
     return STEP_DROP;
 }
 
-/* SND.UNA moved to ack: release acknowledged bytes, sample the RTT. */
+/* SND.UNA moved to ack: release acknowledged bytes, sample the RTT.
+ * Returns the bytes of data acknowledged: not the SYN or the FIN, which
+ * RFC 5681 §3.1 does not count when growing cwnd. */
 static uint32_t
 tcp_ack_advance(struct stack *s, struct tcp_pcb *c, tcp_seq ack)
 {
     tcp_seq seq0 = tcp_data_seq0(c);
-    uint32_t acked = ack - c->snd_una;
+    uint32_t acked = 0;
 
     if (seq_gt(ack, seq0)) {
-        uint32_t data = ack - seq0;
-        if (data > c->snd.len) { /* the rest is our FIN */
-            data = (uint32_t)c->snd.len;
+        acked = ack - seq0;
+        if (acked > c->snd.len) { /* the rest is our FIN */
+            acked = (uint32_t)c->snd.len;
             c->fin_acked = 1;
         }
-        ring_drop(&c->snd, data);
+        ring_drop(&c->snd, acked);
     }
     c->snd_una = ack;
     if (seq_lt(c->snd_nxt, c->snd_una))
@@ -620,6 +637,14 @@ tcp_check_fin(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
 static void
 tcp_sync_input(struct stack *s, struct tcp_pcb *c, struct tcp_seg *g)
 {
+    /* the peer repeats its SYN: our SYN,ACK was lost; send it again now
+     * rather than at our retransmission timeout (as Linux does) */
+    if (c->state == TCP_SYN_RECEIVED && (g->h.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
+        g->h.seq == c->irs) {
+        c->snd_nxt = c->iss;
+        tcp_output(s, c);
+        return;
+    }
     if (tcp_check_seq(s, c, g) == STEP_DROP || tcp_check_rst(s, c, g) == STEP_DROP ||
         tcp_check_syn(s, c, g) == STEP_DROP || tcp_check_ack(s, c, g) == STEP_DROP)
         goto out;

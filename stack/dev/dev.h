@@ -7,6 +7,8 @@
  *   replay   frames read from a pcap file, with the capture's timestamps
  *   loop     an in-memory link joining two engines in one process
  *   capture  a middleware: every frame in and out, to a pcap file
+ *   fault    a middleware: seeded loss, duplication, reordering and
+ *            corruption of the frames sent through it (for tests)
  *
  * A device moves whole Ethernet frames (no FCS). It knows nothing of the
  * engine: the driver (ustackd's event loop, a test, the replay tool) calls
@@ -89,5 +91,22 @@ size_t loop_pending(struct dev *d);
 struct dev *capture_open(struct dev *inner, const char *path, int64_t epoch_us,
                          char *err, size_t errlen);
 void capture_flush(struct dev *d);
+
+/* Fault injection on the send direction of inner (recv passes through).
+ * Rates are parts per million, drawn per frame from an RNG seeded with
+ * seed: the same seed and the same frames give the same faults. */
+struct fault_config {
+    uint64_t seed;
+    uint32_t drop_ppm, dup_ppm, reorder_ppm, corrupt_ppm;
+};
+/* Indexes into fault_counts' out[]. */
+enum { FAULT_DROP, FAULT_DUP, FAULT_REORDER, FAULT_CORRUPT, FAULT_NKINDS };
+
+/* NULL if inner is NULL, a rate is above 1000000, or memory is short (inner
+ * is then left open). Closing the fault device closes inner. */
+struct dev *fault_open(struct dev *inner, const struct fault_config *fc);
+/* Frames dropped, duplicated, reordered, corrupted so far (zeros for a
+ * device that is not a fault middleware). */
+void fault_counts(struct dev *d, uint64_t out[4]);
 
 #endif

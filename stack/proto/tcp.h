@@ -213,6 +213,8 @@ void tcp_send_rst(struct stack *s, uint32_t src, uint32_t dst, uint16_t sport,
  * ring, with flags (ACK is added once synchronized). */
 int tcp_xmit(struct stack *s, struct tcp_pcb *c, tcp_seq seq, uint32_t len,
              uint8_t flags);
+/* Send the segment at SND.UNA again (fast retransmit, NewReno partial ACK). */
+void tcp_retransmit_una(struct stack *s, struct tcp_pcb *c);
 void tcp_rtt_sample(struct stack *s, struct tcp_pcb *c, uint32_t rtt_us);
 void tcp_timer_rexmt_restart(struct stack *s, struct tcp_pcb *c);
 /* End the connection with err (0: quietly) and tell the owner. */

@@ -309,11 +309,14 @@ tcp_recv(struct stack *s, struct tcp_pcb *c, void *buf, size_t len)
         uint32_t before = (uint32_t)(c->rcv_adv - c->rcv_nxt);
         size_t n = ring_peek(&c->rcv, 0, buf, len);
         ring_drop(&c->rcv, n);
-        /* RFC 1122 §4.2.3.3: tell the peer when the window opened usefully */
+        /* RFC 1122 §4.2.3.3: tell the peer when the window opened usefully
+         * (what the 16-bit field can show of it: more space than that
+         * would only repeat the same window, a duplicate ACK to the peer) */
         uint32_t step = (uint32_t)c->rcv.cap / 2 < c->snd_mss ? (uint32_t)c->rcv.cap / 2
                                                               : c->snd_mss;
+        uint64_t space = ring_space(&c->rcv), shown = 65535ull << c->rcv_wscale;
         if (c->state != TCP_CLOSED && c->state != TCP_LISTEN &&
-            ring_space(&c->rcv) >= before + step) {
+            (space < shown ? space : shown) >= (uint64_t)before + step) {
             c->ack_now = 1;
             tcp_output(s, c);
         }

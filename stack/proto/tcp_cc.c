@@ -18,6 +18,7 @@ tcp_cc_init(struct stack *s, struct tcp_pcb *c)
     c->ssthresh = UINT32_MAX / 2; /* RFC 5681 §3.1: arbitrarily high */
     c->dupacks = 0;
     c->in_recovery = 0;
+    c->recover = c->snd_una; /* RFC 6582 §3.2 step 1 */
 }
 
 static uint32_t
@@ -36,16 +37,20 @@ tcp_cc_ack(struct stack *s, struct tcp_pcb *c, uint32_t acked)
     c->dupacks = 0;
     if (c->in_recovery) {
         if (seq_ge(c->snd_una, c->recover)) {
-            /* RFC 6582 §3.2 step 3: full acknowledgment, leave recovery */
-            uint32_t f = tcp_flight(c) + c->snd_mss;
+            /* RFC 6582 §3.2 step 3: full acknowledgment, leave recovery
+             * with min(ssthresh, max(FlightSize, SMSS) + SMSS) */
+            uint32_t f = tcp_flight(c) > c->snd_mss ? tcp_flight(c) : c->snd_mss;
+            f += c->snd_mss;
             c->cwnd = c->ssthresh < f ? c->ssthresh : f;
             c->in_recovery = 0;
         } else {
-            /* RFC 6582 §3.2 step 4: partial ACK; retransmit the next hole,
-             * deflate by what was acked, add back one segment */
-            tcp_xmit(s, c, c->snd_una, 0, 0);
+            /* RFC 6582 §3.2 step 3: partial ACK; retransmit the next hole,
+             * deflate by what was acked, add back one segment if at
+             * least one was acked */
+            tcp_retransmit_una(s, c);
             c->cwnd = acked < c->cwnd ? c->cwnd - acked : 0;
-            c->cwnd += c->snd_mss;
+            if (acked >= c->snd_mss)
+                c->cwnd += c->snd_mss;
         }
         return;
     }
@@ -72,6 +77,11 @@ tcp_cc_dupack(struct stack *s, struct tcp_pcb *c)
     }
     if (++c->dupacks < 3)
         return 0;
+    /* RFC 6582 §3.2 step 2: only when the ACK covers more than recover,
+     * so that what is left of an earlier loss (or of a timeout's go-back)
+     * does not start another recovery and cut ssthresh again */
+    if (seq_lt(c->snd_una, c->recover))
+        return 0;
     /* RFC 5681 §3.2 steps 2-4, RFC 6582 §3.2 step 2 */
     c->ssthresh = half_flight(c);
     c->recover = c->snd_max;
@@ -92,4 +102,5 @@ tcp_cc_timeout(struct stack *s, struct tcp_pcb *c)
     c->cwnd = c->snd_mss;
     c->in_recovery = 0;
     c->dupacks = 0;
+    c->recover = c->snd_max; /* RFC 6582 §3.2 step 4 */
 }

@@ -39,7 +39,6 @@ static const struct tcp_transition tcp_transitions[] = {
     {TCP_ESTABLISHED, TCP_CLOSED, "RST, abort, timeout"},
     {TCP_FIN_WAIT_1, TCP_FIN_WAIT_2, "ACK of FIN"},
     {TCP_FIN_WAIT_1, TCP_CLOSING, "FIN / ACK"},
-    {TCP_FIN_WAIT_1, TCP_TIME_WAIT, "FIN and ACK of FIN / ACK"},
     {TCP_FIN_WAIT_1, TCP_CLOSED, "RST, abort, timeout"},
     {TCP_FIN_WAIT_2, TCP_TIME_WAIT, "FIN / ACK"},
     {TCP_FIN_WAIT_2, TCP_CLOSED, "RST, abort, orphan timeout"},

@@ -349,23 +349,6 @@ tcp_ack_advance(struct stack *s, struct tcp_pcb *c, tcp_seq ack)
     return acked;
 }
 
-/* Fast retransmit: the first unacknowledged segment again. */
-static void
-tcp_fast_retransmit(struct stack *s, struct tcp_pcb *c)
-{
-    tcp_seq seq0 = tcp_data_seq0(c);
-    uint32_t off = c->snd_una - seq0;
-    uint32_t n = off < c->snd.len ? (uint32_t)c->snd.len - off : 0;
-
-    if (n > c->snd_mss)
-        n = c->snd_mss;
-    c->rtt_timing = 0;
-    c->retransmits++;
-    s->stats.tcp.retransmitted_segs++;
-    tcp_xmit(s, c, c->snd_una, n,
-             (uint8_t)(c->fin_queued && n == c->snd.len - off && !c->fin_acked ? TCP_FIN : 0));
-}
-
 /* RFC 9293 §3.10.7.4 fifth: update SND.WND from a newer segment. */
 static void
 tcp_window_update(struct tcp_pcb *c, const struct tcp_seg *g)
@@ -455,7 +438,7 @@ tcp_check_ack(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
                ((uint32_t)g->h.wnd << c->snd_wscale) == c->snd_wnd && tcp_flight(c)) {
         /* RFC 5681 §2: a duplicate ACK */
         if (tcp_cc_dupack(s, c))
-            tcp_fast_retransmit(s, c);
+            tcp_retransmit_una(s, c); /* fast retransmit */
     }
     tcp_window_update(c, g);
 
@@ -596,11 +579,8 @@ tcp_fin(struct stack *s, struct tcp_pcb *c)
     case TCP_ESTABLISHED:
         tcp_set_state(s, c, TCP_CLOSE_WAIT, "rcv FIN");
         break;
-    case TCP_FIN_WAIT_1:
-        if (c->fin_acked)
-            tcp_enter_time_wait(s, c, "rcv FIN, our FIN acked");
-        else
-            tcp_set_state(s, c, TCP_CLOSING, "rcv FIN (simultaneous close)");
+    case TCP_FIN_WAIT_1: /* the ACK of our FIN would have made it FIN_WAIT_2 */
+        tcp_set_state(s, c, TCP_CLOSING, "rcv FIN (simultaneous close)");
         break;
     case TCP_FIN_WAIT_2:
         tcp_enter_time_wait(s, c, "rcv FIN");

@@ -42,8 +42,16 @@ tcp_rcv_window(struct tcp_pcb *c, int syn)
     uint32_t space = c->rcv.buf ? (uint32_t)ring_space(&c->rcv) : 0;
     tcp_seq edge = c->rcv_nxt + space;
 
-    if (syn) /* RFC 7323 §2.2: the window in a SYN is never scaled */
-        return (uint16_t)(space > 65535 ? 65535 : space);
+    if (syn) { /* RFC 7323 §2.2: the window in a SYN is never scaled */
+        uint32_t field = space > 65535 ? 65535 : space;
+        /* a SYN,ACK offers this window: segments may use it at once */
+        if (c->state != TCP_SYN_SENT) {
+            c->rcv_wnd = field;
+            if (seq_gt(c->rcv_nxt + field, c->rcv_adv))
+                c->rcv_adv = c->rcv_nxt + field;
+        }
+        return (uint16_t)field;
+    }
     /* RFC 1122 §4.2.3.3: move the edge only by min(buffer / 2, MSS) or more */
     uint32_t step = c->rcv.cap / 2 < c->snd_mss ? (uint32_t)c->rcv.cap / 2 : c->snd_mss;
     if (seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv < step && seq_gt(c->rcv_adv, c->rcv_nxt))
@@ -240,6 +248,25 @@ tcp_output(struct stack *s, struct tcp_pcb *c)
     }
     if (c->ack_now)
         tcp_send_ack(s, c);
+}
+
+/* The first unacknowledged segment again (fast retransmit, RFC 5681
+ * §3.2; a NewReno partial ACK, RFC 6582 §3.2 step 3). Karn: it is not
+ * timed, and any timing under way is abandoned. */
+void
+tcp_retransmit_una(struct stack *s, struct tcp_pcb *c)
+{
+    tcp_seq seq0 = tcp_data_seq0(c);
+    uint32_t off = c->snd_una - seq0;
+    uint32_t n = off < c->snd.len ? (uint32_t)c->snd.len - off : 0;
+
+    if (n > c->snd_mss)
+        n = c->snd_mss;
+    c->rtt_timing = 0;
+    c->retransmits++;
+    s->stats.tcp.retransmitted_segs++;
+    tcp_xmit(s, c, c->snd_una, n,
+             (uint8_t)(c->fin_queued && n == c->snd.len - off && !c->fin_acked ? TCP_FIN : 0));
 }
 
 /* The persist timer fired and the window is open but smaller than SWS

@@ -92,8 +92,7 @@ tcp_timer_rexmt(struct stack *s, struct tcp_pcb *c)
 static void
 tcp_timer_persist(struct stack *s, struct tcp_pcb *c)
 {
-    uint64_t d = (uint64_t)(c->rto_us > TCP_PERSIST_MIN_US ? c->rto_us : TCP_PERSIST_MIN_US)
-                 << (c->persist_shift < 16 ? c->persist_shift : 16);
+    uint64_t d = c->rto_us > TCP_PERSIST_MIN_US ? c->rto_us : TCP_PERSIST_MIN_US;
 
     /* RFC 1122 §4.2.2.17: probe while the window stays shut, backing off.
      * The probe carries an old sequence number, so the peer answers with
@@ -108,8 +107,10 @@ tcp_timer_persist(struct stack *s, struct tcp_pcb *c)
     } else {
         tcp_xmit(s, c, c->snd_una - 1, 0, 0);
     }
+    /* the first probe came after one RTO; each next waits twice as long */
     if (c->persist_shift < 8)
         c->persist_shift++;
+    d <<= c->persist_shift;
     c->t_persist = s->now_us + (d > TCP_RTO_MAX_US ? TCP_RTO_MAX_US : d);
 }
 

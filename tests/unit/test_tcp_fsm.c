@@ -1,0 +1,925 @@
+/*
+ * test_tcp_fsm.c - the TCP state machine, one engine on the recording
+ * device, the peer played by hand: segments built in the test, fed at
+ * chosen virtual times, and every segment that leaves checked (flags,
+ * seq, ack, window, length), with the state and the counters.
+ *
+ * Covers RFC 9293 §3.5 (opening: passive, active, simultaneous, refused,
+ * SYN retransmission), §3.10.7 (sequence check and trimming, RST, SYN,
+ * ACK, text, FIN; out-of-order data), §3.6 (closing from either side,
+ * simultaneous close, half-close, TIME_WAIT, its reuse), RFC 5961
+ * (challenge ACKs and their rate limit), RFC 2525 §2.17 (close with
+ * unread data). The engine logs each transition; the last test checks
+ * that every transition of the table (tcp_fsm_dot) was taken here.
+ */
+#include "harness_tcp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "stack_var.h"
+
+/* ---- the transitions the engine logged ---- */
+
+static struct {
+    FILE *f;
+    char *buf;
+    size_t len;
+} lg;
+static uint8_t seen[TCP_NSTATES][TCP_NSTATES];
+
+static int
+state_of(const char *name, size_t n)
+{
+    for (int i = 0; i < TCP_NSTATES; i++)
+        if (strlen(tcp_state_name(i)) == n && !strncmp(tcp_state_name(i), name, n))
+            return i;
+    return -1;
+}
+
+/* "FROM -> TO" pairs in text (log lines or the dot graph) into m. */
+static void
+scan_transitions(const char *text, uint8_t m[TCP_NSTATES][TCP_NSTATES])
+{
+    for (const char *p = strstr(text, " -> "); p; p = strstr(p + 4, " -> ")) {
+        const char *a = p, *b = p + 4, *be = b;
+        while (a > text && a[-1] != ' ')
+            a--;
+        while ((*be >= 'A' && *be <= 'Z') || (*be >= '0' && *be <= '9') || *be == '_')
+            be++;
+        int from = state_of(a, (size_t)(p - a)), to = state_of(b, (size_t)(be - b));
+        if (from >= 0 && to >= 0)
+            m[from][to] = 1;
+    }
+}
+
+static struct h_env *
+env_with(void **state, uint32_t challenge_per_s)
+{
+    struct stack_config c;
+
+    h_config(&c);
+    lg.f = open_memstream(&lg.buf, &lg.len);
+    assert_non_null(lg.f);
+    c.log_out = lg.f;
+    c.log_level = LOG_INFO;
+    if (challenge_per_s)
+        c.tcp_challenge_per_s = challenge_per_s;
+    return ht_env(state, &c);
+}
+
+static struct h_env *
+env(void **state)
+{
+    return env_with(state, 0);
+}
+
+static int
+teardown(void **state)
+{
+    h_env_free(*state);
+    *state = NULL;
+    fclose(lg.f);
+    scan_transitions(lg.buf, seen);
+    free(lg.buf);
+    memset(&lg, 0, sizeof(lg));
+    return 0;
+}
+
+#define MS H_MS
+#define SEC H_SEC
+
+/* ---- opening ---- */
+
+static void
+test_passive_open(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k, k2;
+
+    ht_passive(&k, e, 0, HT_NOWS);
+    assert_int_equal(h_stat(e, "tcp.passive_opens"), 1);
+    assert_int_equal(h_stat(e, "tcp.established"), 1);
+    struct tcp_info_lite i = ht_info(k.c);
+    assert_int_equal(i.snd_mss, HT_MSS);
+    assert_int_equal(i.cwnd, 10 * HT_MSS); /* RFC 6928: IW of 10 segments */
+    assert_int_equal(i.snd_wnd, 65535);
+    assert_int_equal(k.l->n_syn + k.l->n_accept, 0);
+    /* data right behind the handshake: our SYN,ACK offered 65535 bytes */
+    ht_data(&k, 100);
+    ht_nsent(e, 0);
+    ht_recv_expect(e, k.c, 0, 100);
+
+    /* the ACK completing the handshake may carry data itself */
+    ht_syn(&k2, e, k.l, HT_PEER_PORT + 1, HT_NOWS);
+    ht_data(&k2, 50);
+    assert_int_equal(k2.c->state, TCP_ESTABLISHED);
+    assert_int_equal(tcp_accept(e->s, k.l, (void *)2), k2.c);
+    ht_recv_expect(e, k2.c, 0, 50);
+    assert_int_equal(h_stat(e, "tcp.rx_out_of_window"), 0);
+}
+
+static void
+test_passive_backlog(void **state)
+{
+    struct h_env *e = env(state);
+    struct tcp_pcb *l = ht_listen(e, HT_PORT, 0, 1);
+    struct ht_conn a, b, c;
+
+    ht_syn(&a, e, l, 40001, HT_NOWS);
+    ht_syn(&b, e, l, 40002, HT_NOWS); /* the SYN queue has room */
+    ht_send(&a, TCP_ACK, NULL, 0);
+    assert_int_equal(a.c->state, TCP_ESTABLISHED);
+    assert_int_equal(l->n_accept, 1);
+    /* accept queue full: a new SYN is dropped without an answer (the
+     * peer retries), and b's ACK leaves b in SYN_RECEIVED */
+    ht_raw(e, 40003, HT_PORT, TCP_SYN, HT_PEER_ISN, 0, NULL, 0);
+    ht_nsent(e, 0);
+    assert_int_equal(h_stat(e, "tcp.rx_accept_queue_full"), 1);
+    ht_send(&b, TCP_ACK, NULL, 0);
+    ht_nsent(e, 0);
+    assert_int_equal(b.c->state, TCP_SYN_RECEIVED);
+    assert_int_equal(h_stat(e, "tcp.rx_accept_queue_full"), 2);
+    assert_int_equal(h_stat(e, "tcp.passive_opens"), 2);
+
+    assert_ptr_equal(tcp_accept(e->s, l, (void *)2), a.c);
+    ht_send(&b, TCP_ACK, NULL, 0); /* b's ACK again: room now */
+    assert_int_equal(b.c->state, TCP_ESTABLISHED);
+    assert_ptr_equal(tcp_accept(e->s, l, (void *)2), b.c);
+    ht_syn(&c, e, l, 40003, HT_NOWS);
+
+    /* closing the listener takes its half-open child with it (RST) and
+     * leaves the accepted ones alone */
+    assert_int_equal(ht_npcbs(e), 4);
+    tcp_close(e->s, l);
+    ht_only(e, TCP_RST, c.iss + 1, 0, 0, 0);
+    assert_int_equal(ht_npcbs(e), 2);
+    assert_int_equal(a.c->state, TCP_ESTABLISHED);
+    assert_int_equal(b.c->state, TCP_ESTABLISHED);
+}
+
+static void
+test_active_open(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+
+    ht_active(&k, e, 2, 50 * MS);
+    assert_int_equal(h_stat(e, "tcp.active_opens"), 1);
+    assert_int_equal(h_stat(e, "tcp.established"), 1);
+    struct tcp_info_lite i = ht_info(k.c);
+    assert_int_equal(i.rtt_us, 50000); /* the SYN was timed (RFC 6298 §2.2) */
+    assert_int_equal(i.rttvar_us, 25000);
+    assert_int_equal(i.rto_us, 200000); /* 150 ms, raised to the minimum */
+    assert_int_equal(i.cwnd, 10 * HT_MSS);
+    assert_int_equal(i.snd_wnd, 65535); /* a SYN's window is not scaled */
+
+    /* RFC 7323 §2.3: later windows are shifted by the peer's 2 */
+    k.pwnd = 1000;
+    ht_send(&k, TCP_ACK, NULL, 0);
+    assert_int_equal(ht_info(k.c).snd_wnd, 4000);
+    uint8_t buf[5000];
+    memset(buf, 'x', sizeof(buf));
+    assert_int_equal(tcp_send(e->s, k.c, buf, sizeof(buf)), 5000);
+    /* two full segments fit; the 1080 bytes left of the window wait
+     * (sender SWS avoidance, RFC 1122 §4.2.3.4: less than half the
+     * largest window the peer offered) */
+    ht_nsent(e, 2);
+    ht_expect(e, 0, TCP_ACK, k.iss + 1, k.pseq, 32768, 1460);
+    ht_expect(e, 1, TCP_ACK, k.iss + 1461, k.pseq, 32768, 1460);
+}
+
+static void
+test_active_refused(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+
+    ht_connect(&k, e, HT_PEER_PORT);
+    /* §3.10.7.3: a RST without ACK, or with an unacceptable one, is dropped */
+    ht_send_at(&k, TCP_RST, 0, 0, NULL, 0);
+    ht_send_at(&k, TCP_RST | TCP_ACK, 0, k.iss + 2, NULL, 0);
+    ht_send_at(&k, TCP_RST | TCP_ACK, 0, k.iss, NULL, 0);
+    ht_nsent(e, 0);
+    assert_int_equal(k.c->state, TCP_SYN_SENT);
+    /* ... an acceptable one refuses the connection */
+    ht_send_at(&k, TCP_RST | TCP_ACK, 0, k.iss + 1, NULL, 0);
+    ht_nsent(e, 0);
+    assert_int_equal(k.c->state, TCP_CLOSED);
+    assert_int_equal(tcp_take_error(k.c), ECONNREFUSED);
+    assert_int_equal(tcp_take_error(k.c), 0);
+    assert_int_equal(tcp_connect(e->s, k.c, H_IP_PEER, HT_PEER_PORT), -EINVAL);
+    assert_int_equal(h_stat(e, "tcp.aborted"), 1);
+    tcp_close(e->s, k.c);
+    assert_int_equal(ht_npcbs(e), 0);
+    /* close during SYN_SENT: no RST (nothing synchronized), gone */
+    ht_connect(&k, e, HT_PEER_PORT);
+    tcp_close(e->s, k.c);
+    ht_nsent(e, 0);
+    assert_int_equal(ht_npcbs(e), 0);
+}
+
+static void
+test_active_bad_ack(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+
+    ht_connect(&k, e, HT_PEER_PORT);
+    /* §3.10.7.3: SEG.ACK =< ISS or > SND.NXT gets <SEQ=SEG.ACK><CTL=RST> */
+    ht_send_at(&k, TCP_ACK, HT_PEER_ISN, k.iss + 5, NULL, 0);
+    ht_send_at(&k, TCP_SYN | TCP_ACK, HT_PEER_ISN, k.iss, NULL, 0);
+    ht_nsent(e, 2);
+    ht_expect(e, 0, TCP_RST, k.iss + 5, 0, 0, 0);
+    ht_expect(e, 1, TCP_RST, k.iss, 0, 0, 0);
+    assert_int_equal(k.c->state, TCP_SYN_SENT);
+    rec_clear(e->rec);
+    ht_send_at(&k, TCP_SYN | TCP_ACK, HT_PEER_ISN, k.iss + 1, NULL, 0);
+    ht_only(e, TCP_ACK, k.iss + 1, HT_PEER_ISN + 1, 65535, 0);
+    assert_int_equal(k.c->state, TCP_ESTABLISHED);
+}
+
+static void
+test_simultaneous_open(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+
+    for (int round = 0; round < 2; round++) {
+        ht_connect(&k, e, (uint16_t)(HT_PEER_PORT + round));
+        /* RFC 9293 Figure 8: the peer's SYN crosses ours */
+        struct ht_seg syn = {.sport = k.pport,
+                             .dport = k.lport,
+                             .seq = HT_PEER_ISN,
+                             .flags = TCP_SYN,
+                             .wnd = 65535,
+                             .mss = 1000,
+                             .wscale = -1};
+        ht_input(e, &syn);
+        assert_int_equal(k.c->state, TCP_SYN_RECEIVED);
+        struct tcp_repr h =
+            ht_only(e, TCP_SYN | TCP_ACK, k.iss, HT_PEER_ISN + 1, 65535, 0);
+        assert_int_equal(h.mss, HT_MSS);
+        assert_int_equal(h.has_wscale, 0); /* the peer did not offer it */
+        assert_int_equal(k.c->snd_mss, 1000);
+        k.pseq = HT_PEER_ISN + 1;
+        if (round == 1) {
+            /* close before the handshake completes: the FIN may go at once */
+            assert_int_equal(tcp_shutdown(e->s, k.c, 1), 0);
+            assert_int_equal(k.c->state, TCP_FIN_WAIT_1);
+            ht_only(e, TCP_FIN | TCP_ACK, k.iss + 1, k.pseq, 65535, 0);
+            ht_send_at(&k, TCP_ACK, k.pseq, k.iss + 2, NULL, 0);
+            assert_int_equal(k.c->state, TCP_FIN_WAIT_2);
+            break;
+        }
+        /* the peer's SYN,ACK repeats the SYN we hold: not acceptable
+         * (§3.10.7.4 first), answered with an ACK, which is what
+         * completes the handshake on the peer's side */
+        ht_send_at(&k, TCP_SYN | TCP_ACK, HT_PEER_ISN, k.iss + 1, NULL, 0);
+        ht_only(e, TCP_ACK, k.iss + 1, HT_PEER_ISN + 1, 65535, 0);
+        assert_int_equal(k.c->state, TCP_SYN_RECEIVED);
+        ht_send_at(&k, TCP_ACK, k.pseq, k.iss + 1, NULL, 0);
+        ht_nsent(e, 0);
+        assert_int_equal(k.c->state, TCP_ESTABLISHED);
+    }
+}
+
+static void
+test_syn_retransmit_backoff(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+    const uint64_t t0 = e->now;
+    /* RFC 6298 §5.5: 1 s, doubled each time, capped at 60 s (§2.5) */
+    static const uint64_t at_s[] = {1, 3, 7, 15, 31, 63};
+
+    ht_connect(&k, e, HT_PEER_PORT);
+    for (size_t i = 0; i < sizeof(at_s) / sizeof(at_s[0]); i++) {
+        assert_int_equal(stack_poll_at(e->s), t0 + at_s[i] * SEC);
+        ht_at(e, t0 + at_s[i] * SEC - 1);
+        ht_nsent(e, 0);
+        ht_at(e, t0 + at_s[i] * SEC);
+        assert_int_equal(ht_only(e, TCP_SYN, k.iss, 0, 65535, 0).mss, HT_MSS);
+        assert_int_equal(h_stat(e, "tcp.rto_expired"), i + 1);
+    }
+    /* TCP_SYN_RETRIES (6) retransmissions; the last wait is capped at 60 s */
+    assert_int_equal(stack_poll_at(e->s), t0 + 123 * SEC);
+    ht_at(e, t0 + 123 * SEC - 1);
+    assert_int_equal(k.c->state, TCP_SYN_SENT);
+    ht_at(e, t0 + 123 * SEC);
+    ht_nsent(e, 0);
+    assert_int_equal(k.c->state, TCP_CLOSED);
+    assert_int_equal(tcp_take_error(k.c), ETIMEDOUT);
+    assert_int_equal(h_stat(e, "tcp.timed_out"), 1);
+    assert_int_equal(h_stat(e, "tcp.rto_expired"), 6);
+    assert_int_equal(ht_info(k.c).rtt_us, 0); /* Karn: nothing to time */
+}
+
+/* ---- data ---- */
+
+static void
+test_data_in_order(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+
+    ht_passive(&k, e, 0, HT_NOWS);
+    uint64_t t = e->now;
+    ht_data(&k, 100); /* 16 bytes before 2^32, 84 after */
+    ht_nsent(e, 0);
+    assert_int_equal(tcp_recv_avail(k.c), 100);
+    /* RFC 1122 §4.2.3.2: one segment's ACK waits, here 200 ms */
+    assert_int_equal(stack_poll_at(e->s), t + 200 * MS);
+    ht_at(e, t + 200 * MS - 1);
+    ht_nsent(e, 0);
+    ht_at(e, t + 200 * MS);
+    ht_only(e, TCP_ACK, k.iss + 1, HT_PEER_ISN + 101, 65535, 0);
+    assert_int_equal(h_stat(e, "tcp.delayed_acks"), 1);
+    /* ... and every second full segment is acknowledged at once */
+    ht_data(&k, 1460);
+    ht_nsent(e, 0);
+    ht_data(&k, 1460);
+    ht_only(e, TCP_ACK, k.iss + 1, k.pseq, 65535, 0);
+    assert_int_equal(k.c->t_delack, 0);
+    assert_int_equal(h_stat(e, "tcp.delayed_acks"), 1);
+    /* reading frees space, but the window shown is already the largest
+     * the field holds (65535, no scaling): no update to send */
+    ht_recv_expect(e, k.c, 0, 3020);
+    ht_nsent(e, 0);
+    assert_int_equal(tcp_recv(e->s, k.c, e->buf2, 10), -EAGAIN);
+}
+
+static void
+test_out_of_order(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+    uint8_t b[500];
+
+    ht_passive(&k, e, 0, HT_NOWS);
+    tcp_seq base = k.pseq;
+    ht_peer_bytes(b, 0, sizeof(b));
+    /* RFC 5681 §4.2: out of order is held and ACKed at once (a dup ACK) */
+    ht_send_at(&k, TCP_ACK, base + 100, k.pack, b + 100, 100);
+    ht_send_at(&k, TCP_ACK, base + 200, k.pack, b + 200, 100);
+    ht_send_at(&k, TCP_ACK, base + 200, k.pack, b + 200, 100); /* again */
+    ht_nsent(e, 3);
+    for (size_t i = 0; i < 3; i++)
+        ht_expect(e, i, TCP_ACK, k.iss + 1, base, 65535, 0);
+    assert_int_equal(h_stat(e, "tcp.rx_ooo"), 2);
+    assert_int_equal(tcp_recv_avail(k.c), 0);
+    /* the hole fills: everything in order, ACKed at once */
+    rec_clear(e->rec);
+    ht_send_at(&k, TCP_ACK, base, k.pack, b, 100);
+    ht_only(e, TCP_ACK, k.iss + 1, base + 300, 65535, 0);
+    assert_int_equal(tcp_recv_avail(k.c), 300);
+    /* a FIN out of order waits for the data before it */
+    ht_send_at(&k, TCP_ACK | TCP_FIN, base + 400, k.pack, b + 400, 100);
+    ht_only(e, TCP_ACK, k.iss + 1, base + 300, 65535, 0);
+    assert_int_equal(k.c->state, TCP_ESTABLISHED);
+    ht_send_at(&k, TCP_ACK, base + 300, k.pack, b + 300, 100);
+    ht_only(e, TCP_ACK, k.iss + 1, base + 501, 65535, 0);
+    assert_int_equal(k.c->state, TCP_CLOSE_WAIT);
+    assert_int_equal(k.c->ooo_segs, 0);
+    ht_recv_expect(e, k.c, 0, 500);
+    assert_int_equal(tcp_recv(e->s, k.c, b, sizeof(b)), 0); /* EOF */
+}
+
+static void
+test_duplicate_and_overlap(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+    uint8_t b[200];
+
+    ht_passive(&k, e, 0, HT_NOWS);
+    tcp_seq base = k.pseq;
+    ht_peer_bytes(b, 0, sizeof(b));
+    ht_data(&k, 100);
+    ht_nsent(e, 0);
+    /* all old: not acceptable, answered with an ACK (§3.10.7.4 first) */
+    ht_send_at(&k, TCP_ACK, base, k.pack, b, 100);
+    ht_only(e, TCP_ACK, k.iss + 1, base + 100, 65535, 0);
+    assert_int_equal(h_stat(e, "tcp.rx_out_of_window"), 1);
+    /* half old: the old half is cut, the new half delivered */
+    ht_send_at(&k, TCP_ACK, base + 50, k.pack, b + 50, 100);
+    ht_nsent(e, 0);
+    assert_int_equal(h_stat(e, "tcp.rx_dup_data"), 1);
+    ht_recv_expect(e, k.c, 0, 150);
+    ht_at(e, e->now + 200 * MS);
+    ht_only(e, TCP_ACK, k.iss + 1, base + 150, 65535, 0);
+}
+
+static void
+test_window_limits(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+    uint8_t b[1460];
+
+    ht_passive(&k, e, 4096, HT_NOWS); /* our window: 4096 */
+    tcp_seq base = k.pseq;
+    ht_data(&k, 1460);
+    ht_data(&k, 1460);
+    ht_only(e, TCP_ACK, k.iss + 1, base + 2920, 1176, 0);
+    /* 1460 bytes into 1176 of window: the tail is cut */
+    ht_peer_bytes(b, 2920, 1460);
+    ht_send_at(&k, TCP_ACK, base + 2920, k.pack, b, 1460);
+    ht_nsent(e, 0);
+    assert_int_equal(tcp_recv_avail(k.c), 4096);
+    /* RFC 9293 §3.10.7.4: with RCV.WND 0, data at RCV.NXT is not
+     * acceptable (an ACK tells the window), nor is data beyond it */
+    ht_send_at(&k, TCP_ACK, base + 4096, k.pack, b, 100);
+    ht_send_at(&k, TCP_ACK, base + 4196, k.pack, b, 100);
+    ht_nsent(e, 2);
+    ht_expect(e, 0, TCP_ACK, k.iss + 1, base + 4096, 0, 0);
+    ht_expect(e, 1, TCP_ACK, k.iss + 1, base + 4096, 0, 0);
+    assert_int_equal(h_stat(e, "tcp.rx_out_of_window"), 2);
+    assert_int_equal(tcp_recv_avail(k.c), 4096);
+    /* reading opens the window: the peer is told at once */
+    rec_clear(e->rec);
+    ht_recv_expect(e, k.c, 0, 4096);
+    ht_only(e, TCP_ACK, k.iss + 1, base + 4096, 4096, 0);
+    /* a segment reaching past the right edge is cut to the window */
+    ht_peer_bytes(b, 4096 + 4000, 200);
+    ht_send_at(&k, TCP_ACK, base + 4096 + 4000, k.pack, b, 200);
+    ht_nsent(e, 1); /* out of order: a dup ACK */
+    assert_int_equal(k.c->ooo_segs, 1);
+    assert_int_equal(k.c->ooo->len, 96);
+}
+
+/* ---- closing ---- */
+
+static void
+test_close_us_first(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+
+    ht_passive(&k, e, 0, HT_NOWS);
+    tcp_close(e->s, k.c);
+    assert_int_equal(k.c->state, TCP_FIN_WAIT_1);
+    ht_only(e, TCP_FIN | TCP_ACK, k.iss + 1, k.pseq, 65535, 0);
+    ht_ack(&k, k.iss + 2);
+    ht_nsent(e, 0);
+    assert_int_equal(k.c->state, TCP_FIN_WAIT_2);
+    ht_at(e, e->now + SEC);
+    ht_fin(&k);
+    assert_int_equal(k.c->state, TCP_TIME_WAIT);
+    ht_only(e, TCP_ACK, k.iss + 2, k.pseq, 65535, 0);
+    uint64_t tw = e->now;
+    assert_int_equal(k.c->t_2msl, tw + 60 * SEC); /* 2 MSL, MSL 30 s */
+    /* a retransmitted FIN is ACKed again and restarts 2 MSL (§3.10.7.4) */
+    ht_at(e, tw + 10 * SEC);
+    ht_send_at(&k, TCP_FIN | TCP_ACK, k.pseq - 1, k.pack, NULL, 0);
+    ht_only(e, TCP_ACK, k.iss + 2, k.pseq, 65535, 0);
+    tw += 10 * SEC;
+    ht_at(e, tw + 60 * SEC - 1);
+    assert_int_equal(ht_npcbs(e), 2);
+    assert_int_equal(k.c->state, TCP_TIME_WAIT);
+    ht_at(e, tw + 60 * SEC);
+    assert_int_equal(ht_npcbs(e), 1); /* CLOSED, and freed: nobody holds it */
+    ht_nsent(e, 0);
+}
+
+static void
+test_orphan_fin_wait_2(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+
+    ht_passive(&k, e, 0, HT_NOWS);
+    tcp_close(e->s, k.c);
+    ht_only(e, TCP_FIN | TCP_ACK, k.iss + 1, k.pseq, 65535, 0);
+    ht_ack(&k, k.iss + 2);
+    assert_int_equal(k.c->state, TCP_FIN_WAIT_2);
+    uint64_t t = e->now;
+    /* the peer never closes: given up after TCP_FIN_TIMEOUT_US */
+    ht_at(e, t + 60 * SEC - 1);
+    assert_int_equal(ht_npcbs(e), 2);
+    ht_at(e, t + 60 * SEC);
+    assert_int_equal(ht_npcbs(e), 1);
+    ht_nsent(e, 0);
+}
+
+static void
+test_close_peer_first(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+
+    ht_passive(&k, e, 0, HT_NOWS);
+    ht_fin(&k);
+    assert_int_equal(k.c->state, TCP_CLOSE_WAIT);
+    ht_only(e, TCP_ACK, k.iss + 1, k.pseq, 65535, 0);
+    assert_int_equal(tcp_recv(e->s, k.c, e->buf2, 10), 0);
+    /* we may still send */
+    assert_int_equal(tcp_send(e->s, k.c, "0123456789", 10), 10);
+    ht_only(e, TCP_ACK | TCP_PSH, k.iss + 1, k.pseq, 65535, 10);
+    ht_ack(&k, k.iss + 11);
+    tcp_close(e->s, k.c);
+    assert_int_equal(k.c->state, TCP_LAST_ACK);
+    ht_only(e, TCP_FIN | TCP_ACK, k.iss + 11, k.pseq, 65535, 0);
+    /* unanswered, the FIN is sent again after the RTO (200 ms: the RTT
+     * measured was ~0), then 400 ms later */
+    uint64_t t = e->now;
+    assert_int_equal(ht_info(k.c).rto_us, 200000);
+    ht_at(e, t + 200 * MS - 1);
+    ht_nsent(e, 0);
+    ht_at(e, t + 200 * MS);
+    ht_at(e, t + 600 * MS - 1);
+    ht_at(e, t + 600 * MS);
+    ht_nsent(e, 2);
+    ht_expect(e, 0, TCP_FIN | TCP_ACK, k.iss + 11, k.pseq, 65535, 0);
+    ht_expect(e, 1, TCP_FIN | TCP_ACK, k.iss + 11, k.pseq, 65535, 0);
+    assert_int_equal(h_stat(e, "tcp.retransmitted_segs"), 2);
+    assert_int_equal(h_stat(e, "tcp.rto_expired"), 2);
+    rec_clear(e->rec);
+    ht_ack(&k, k.iss + 12);
+    ht_nsent(e, 0);
+    assert_int_equal(ht_npcbs(e), 1); /* CLOSED and freed */
+}
+
+static void
+test_simultaneous_close(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k, k2;
+
+    ht_passive(&k, e, 0, HT_NOWS);
+    assert_int_equal(tcp_shutdown(e->s, k.c, 1), 0);
+    assert_int_equal(k.c->state, TCP_FIN_WAIT_1);
+    ht_only(e, TCP_FIN | TCP_ACK, k.iss + 1, k.pseq, 65535, 0);
+    ht_fin(&k); /* crosses ours: acknowledges only up to it */
+    assert_int_equal(k.c->state, TCP_CLOSING);
+    ht_only(e, TCP_ACK, k.iss + 2, k.pseq, 65535, 0);
+    ht_ack(&k, k.iss + 2);
+    ht_nsent(e, 0);
+    assert_int_equal(k.c->state, TCP_TIME_WAIT);
+    ht_at(e, e->now + 60 * SEC);
+    assert_int_equal(k.c->state, TCP_CLOSED); /* the socket still holds it */
+    assert_int_equal(tcp_recv(e->s, k.c, e->buf2, 1), 0);
+    assert_int_equal(tcp_take_error(k.c), 0);
+
+    /* the peer's FIN and the ACK of ours in one segment: step five (ACK)
+     * moves to FIN_WAIT_2, step eight (FIN) to TIME_WAIT */
+    ht_syn(&k2, e, k.l, HT_PEER_PORT + 1, HT_NOWS);
+    ht_ack_accept(&k2);
+    tcp_shutdown(e->s, k2.c, 1);
+    ht_only(e, TCP_FIN | TCP_ACK, k2.iss + 1, k2.pseq, 65535, 0);
+    k2.pack = k2.iss + 2;
+    ht_fin(&k2);
+    assert_int_equal(k2.c->state, TCP_TIME_WAIT);
+    ht_only(e, TCP_ACK, k2.iss + 2, k2.pseq, 65535, 0);
+}
+
+static void
+test_half_close(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+
+    ht_passive(&k, e, 0, HT_NOWS);
+    assert_int_equal(tcp_shutdown(e->s, k.c, 1), 0); /* SHUT_WR */
+    ht_only(e, TCP_FIN | TCP_ACK, k.iss + 1, k.pseq, 65535, 0);
+    assert_int_equal(tcp_send(e->s, k.c, "x", 1), -EPIPE);
+    ht_ack(&k, k.iss + 2);
+    assert_int_equal(k.c->state, TCP_FIN_WAIT_2);
+    /* the other direction still carries data */
+    ht_data(&k, 1460);
+    ht_data(&k, 1000);
+    ht_only(e, TCP_ACK, k.iss + 2, k.pseq, 65535, 0);
+    ht_recv_expect(e, k.c, 0, 2460);
+    ht_fin(&k);
+    assert_int_equal(k.c->state, TCP_TIME_WAIT);
+    ht_only(e, TCP_ACK, k.iss + 2, k.pseq, 65535, 0);
+    assert_int_equal(tcp_recv(e->s, k.c, e->buf2, 1), 0);
+    ht_at(e, e->now + 60 * SEC);
+    assert_int_equal(k.c->state, TCP_CLOSED);
+    tcp_close(e->s, k.c);
+    assert_int_equal(ht_npcbs(e), 1);
+}
+
+/* ---- RST, SYN and ACK checks (RFC 5961) ---- */
+
+/* Take an established passive connection to state st. */
+static void
+to_state(struct ht_conn *k, int st)
+{
+    struct h_env *e = k->e;
+
+    switch (st) {
+    case TCP_FIN_WAIT_1:
+    case TCP_FIN_WAIT_2:
+    case TCP_CLOSING:
+    case TCP_TIME_WAIT:
+        tcp_shutdown(e->s, k->c, 1);
+        if (st == TCP_CLOSING) {
+            ht_fin(k);
+            break;
+        }
+        if (st != TCP_FIN_WAIT_1)
+            ht_ack(k, k->iss + 2);
+        if (st == TCP_TIME_WAIT)
+            ht_fin(k);
+        break;
+    case TCP_CLOSE_WAIT:
+    case TCP_LAST_ACK:
+        ht_fin(k);
+        if (st == TCP_LAST_ACK)
+            tcp_shutdown(e->s, k->c, 1);
+        break;
+    default: break;
+    }
+    assert_int_equal(k->c->state, st);
+    rec_clear(e->rec);
+}
+
+static void
+test_rst_in_each_state(void **state)
+{
+    struct h_env *e = env(state);
+    struct tcp_pcb *l = ht_listen(e, HT_PORT, 0, 16);
+    static const struct {
+        int state, err;
+    } cases[] = {
+        {TCP_SYN_RECEIVED, 0},
+        {TCP_ESTABLISHED, ECONNRESET},
+        {TCP_FIN_WAIT_1, ECONNRESET},
+        {TCP_FIN_WAIT_2, ECONNRESET},
+        {TCP_CLOSE_WAIT, ECONNRESET},
+        {TCP_CLOSING, 0},
+        {TCP_LAST_ACK, 0},
+        {TCP_TIME_WAIT, 0},
+    };
+    int64_t challenged = 0;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct ht_conn k;
+        int st = cases[i].state;
+        ht_syn(&k, e, l, (uint16_t)(41000 + i), HT_NOWS);
+        if (st != TCP_SYN_RECEIVED)
+            ht_ack_accept(&k);
+        to_state(&k, st);
+        tcp_seq snd_nxt = k.c->snd_nxt;
+        /* RFC 5961 §3.2: in the window but not RCV.NXT: a challenge ACK */
+        ht_send_at(&k, TCP_RST, k.pseq + 1, 0, NULL, 0);
+        ht_only(e, TCP_ACK, snd_nxt, k.pseq, -1, 0);
+        assert_int_equal(k.c->state, st);
+        assert_int_equal(h_stat(e, "tcp.rx_rst_challenged"), ++challenged);
+        /* outside the window: dropped without a word */
+        ht_send_at(&k, TCP_RST, k.pseq - 1, 0, NULL, 0);
+        ht_send_at(&k, TCP_RST, k.pseq + 70000, 0, NULL, 0);
+        ht_nsent(e, 0);
+        assert_int_equal(k.c->state, st);
+        /* exactly RCV.NXT: the connection is reset */
+        size_t n = ht_npcbs(e);
+        ht_send_at(&k, TCP_RST, k.pseq, 0, NULL, 0);
+        ht_nsent(e, 0);
+        if (st == TCP_SYN_RECEIVED) { /* a child nobody accepted: gone */
+            assert_int_equal(ht_npcbs(e), n - 1);
+            assert_int_equal(l->n_syn, 0);
+            continue;
+        }
+        assert_int_equal(k.c->state, TCP_CLOSED);
+        assert_int_equal(tcp_take_error(k.c), cases[i].err);
+    }
+    assert_int_equal(l->state, TCP_LISTEN);
+    assert_int_equal(h_stat(e, "tcp.rx_rst"), 16);
+    assert_int_equal(h_stat(e, "tcp.challenge_acks"), 8);
+}
+
+static void
+test_syn_in_established(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+
+    ht_passive(&k, e, 0, HT_NOWS);
+    /* RFC 5961 §4.2: a SYN in the window gets a challenge ACK */
+    ht_send(&k, TCP_SYN, NULL, 0);
+    ht_only(e, TCP_ACK, k.iss + 1, k.pseq, 65535, 0);
+    assert_int_equal(h_stat(e, "tcp.rx_syn_challenged"), 1);
+    assert_int_equal(h_stat(e, "tcp.challenge_acks"), 1);
+    assert_int_equal(k.c->state, TCP_ESTABLISHED);
+    /* the original SYN again: old, so an ACK (§3.10.7.4 first) */
+    ht_send_at(&k, TCP_SYN, HT_PEER_ISN, 0, NULL, 0);
+    ht_only(e, TCP_ACK, k.iss + 1, k.pseq, 65535, 0);
+    assert_int_equal(h_stat(e, "tcp.rx_out_of_window"), 1);
+    assert_int_equal(k.c->state, TCP_ESTABLISHED);
+}
+
+static void
+test_challenge_rate_limit(void **state)
+{
+    struct h_env *e = env_with(state, 3); /* tcp_challenge_per_s */
+    struct ht_conn k;
+
+    ht_passive(&k, e, 0, HT_NOWS);
+    uint64_t t = e->now;
+    /* RFC 5961 §7: a bucket of 3, refilled at 3 a second */
+    for (int i = 0; i < 5; i++)
+        ht_send_at(&k, TCP_RST, k.pseq + 1 + (uint32_t)i, 0, NULL, 0);
+    ht_nsent(e, 3);
+    assert_int_equal(h_stat(e, "tcp.challenge_acks"), 3);
+    assert_int_equal(h_stat(e, "tcp.challenge_limited"), 2);
+    ht_at(e, t + 333333); /* 0.999999 of a token */
+    ht_send_at(&k, TCP_RST, k.pseq + 1, 0, NULL, 0);
+    ht_nsent(e, 3);
+    ht_at(e, t + 333334); /* and now a whole one */
+    ht_send_at(&k, TCP_RST, k.pseq + 1, 0, NULL, 0);
+    ht_nsent(e, 4);
+    ht_send(&k, TCP_SYN, NULL, 0); /* SYNs draw on the same bucket */
+    ht_nsent(e, 4);
+    assert_int_equal(h_stat(e, "tcp.challenge_limited"), 4);
+    rec_clear(e->rec);
+    ht_at(e, t + 5 * SEC); /* full again, never above 3 */
+    for (int i = 0; i < 4; i++)
+        ht_send_at(&k, TCP_RST, k.pseq + 1, 0, NULL, 0);
+    ht_nsent(e, 3);
+    assert_int_equal(h_stat(e, "tcp.challenge_acks"), 7);
+    assert_int_equal(h_stat(e, "tcp.challenge_limited"), 5);
+    assert_int_equal(k.c->state, TCP_ESTABLISHED);
+}
+
+static void
+test_bad_acks(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+
+    ht_passive(&k, e, 0, HT_NOWS);
+    /* §3.10.7.4 fifth: an ACK of what we never sent: ACK, drop (data too) */
+    uint8_t b[10];
+    ht_peer_bytes(b, 0, 10);
+    ht_send_at(&k, TCP_ACK, k.pseq, k.iss + 2, b, 10);
+    ht_only(e, TCP_ACK, k.iss + 1, k.pseq, 65535, 0);
+    assert_int_equal(tcp_recv_avail(k.c), 0);
+    assert_int_equal(h_stat(e, "tcp.rx_ack_unsent"), 1);
+    /* RFC 5961 §5.2: SND.UNA - MAX.SND.WND is still acceptable (old) ... */
+    ht_send_at(&k, TCP_ACK, k.pseq, k.iss + 1 - 65535, NULL, 0);
+    ht_nsent(e, 0);
+    /* ... one further back is challenged */
+    ht_send_at(&k, TCP_ACK, k.pseq, k.iss + 1 - 65536, b, 10);
+    ht_only(e, TCP_ACK, k.iss + 1, k.pseq, 65535, 0);
+    assert_int_equal(h_stat(e, "tcp.rx_ack_challenged"), 1);
+    assert_int_equal(tcp_recv_avail(k.c), 0);
+    assert_int_equal(k.c->state, TCP_ESTABLISHED);
+    /* and the connection goes on */
+    ht_data(&k, 10);
+    assert_int_equal(tcp_recv_avail(k.c), 10);
+}
+
+static void
+test_rst_closed_port(void **state)
+{
+    struct h_env *e = env(state);
+    uint8_t b[10] = {0};
+
+    /* §3.10.7.1, no ACK: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
+    ht_raw(e, HT_PEER_PORT, 81, TCP_SYN, HT_PEER_ISN, 0, NULL, 0);
+    ht_raw(e, HT_PEER_PORT, 81, TCP_FIN | TCP_PSH, 0xfffffffau, 0, b, 10);
+    /* with an ACK: <SEQ=SEG.ACK><CTL=RST> */
+    ht_raw(e, HT_PEER_PORT, 81, TCP_ACK, 5, 0xabcdef01u, b, 10);
+    /* a RST is never answered */
+    ht_raw(e, HT_PEER_PORT, 81, TCP_RST | TCP_ACK, 5, 0xabcdef01u, NULL, 0);
+    ht_nsent(e, 3);
+    ht_expect(e, 0, TCP_RST | TCP_ACK, 0, HT_PEER_ISN + 1, 0, 0);
+    ht_expect(e, 1, TCP_RST | TCP_ACK, 0, 0xfffffffau + 11, 0, 0);
+    ht_expect(e, 2, TCP_RST, 0xabcdef01u, 0, 0, 0);
+    struct ht_out o;
+    ht_out(e, 2, &o);
+    assert_int_equal(o.h.ack, 0);
+    assert_int_equal(o.h.sport, 81);
+    assert_int_equal(o.h.dport, HT_PEER_PORT);
+    assert_int_equal(h_stat(e, "tcp.rx_no_conn"), 4);
+    assert_int_equal(h_stat(e, "tcp.tx_rst"), 3);
+}
+
+static void
+test_time_wait_reuse(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k, a;
+
+    ht_passive(&k, e, 0, HT_NOWS);
+    to_state(&k, TCP_TIME_WAIT);
+    tcp_close(e->s, k.c);
+    assert_int_equal(ht_npcbs(e), 2);
+    /* an old SYN (below RCV.NXT) is answered with an ACK; no reuse */
+    ht_raw(e, HT_PEER_PORT, HT_PORT, TCP_SYN, k.pseq - 100, 0, NULL, 0);
+    ht_only(e, TCP_ACK, k.iss + 2, k.pseq, 65535, 0);
+    assert_int_equal(k.c->state, TCP_TIME_WAIT);
+    /* a new SYN above RCV.NXT, with a listener: TIME_WAIT ends, a new
+     * connection starts (as Linux) */
+    ht_at(e, H_T0 + SEC);
+    ht_raw(e, HT_PEER_PORT, HT_PORT, TCP_SYN, k.pseq + 100000, 0, NULL, 0);
+    assert_int_equal(h_stat(e, "tcp.time_wait_reused"), 1);
+    /* RFC 6528: the same 4-tuple 1 s later: the ISN moved 250000 (4 us) */
+    ht_only(e, TCP_SYN | TCP_ACK, k.iss + 250000, k.pseq + 100001, 65535, 0);
+    assert_int_equal(ht_npcbs(e), 2); /* the listener and the new child */
+    assert_int_equal(k.l->n_syn, 1);
+
+    /* without a listener (our end opened actively), no reuse */
+    ht_active(&a, e, HT_NOWS, 0);
+    tcp_shutdown(e->s, a.c, 1);
+    ht_ack(&a, a.iss + 2);
+    ht_fin(&a);
+    assert_int_equal(a.c->state, TCP_TIME_WAIT);
+    rec_clear(e->rec);
+    ht_send_at(&a, TCP_SYN, a.pseq + 100000, 0, NULL, 0);
+    assert_int_equal(a.c->state, TCP_TIME_WAIT);
+    assert_int_equal(h_stat(e, "tcp.time_wait_reused"), 1);
+    ht_only(e, TCP_ACK, a.iss + 2, a.pseq, 65535, 0);
+}
+
+static void
+test_close_unread_and_abort(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k, k2;
+
+    ht_passive(&k, e, 0, HT_NOWS);
+    ht_data(&k, 100);
+    /* RFC 2525 §2.17: data the application will never read: RST, not FIN */
+    tcp_close(e->s, k.c);
+    ht_only(e, TCP_RST, k.iss + 1, 0, -1, 0);
+    assert_int_equal(ht_npcbs(e), 1);
+    /* the peer's next segment finds only the listener (§3.10.7.2) */
+    ht_data(&k, 10);
+    ht_only(e, TCP_RST, k.pack, 0, 0, 0);
+
+    /* §3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>, whatever was in flight */
+    ht_syn(&k2, e, k.l, HT_PEER_PORT + 1, HT_NOWS);
+    ht_ack_accept(&k2);
+    assert_int_equal(tcp_send(e->s, k2.c, "hello", 5), 5);
+    ht_only(e, TCP_ACK | TCP_PSH, k2.iss + 1, k2.pseq, 65535, 5);
+    tcp_abort(e->s, k2.c);
+    ht_only(e, TCP_RST, k2.iss + 6, 0, -1, 0);
+    assert_int_equal(ht_npcbs(e), 1);
+    assert_int_equal(h_stat(e, "tcp.tx_rst"), 3);
+}
+
+/* Every transition of the table was taken by the tests above. */
+static void
+test_every_transition_taken(void **state)
+{
+    (void)state;
+    uint8_t table[TCP_NSTATES][TCP_NSTATES] = {{0}};
+    char *dot = NULL;
+    size_t len = 0, n = 0;
+    FILE *f = open_memstream(&dot, &len);
+
+    tcp_fsm_dot(f);
+    fclose(f);
+    scan_transitions(dot, table);
+    free(dot);
+    for (int a = 0; a < TCP_NSTATES; a++) {
+        for (int b = 0; b < TCP_NSTATES; b++) {
+            if (table[a][b])
+                n++;
+            if (table[a][b] && !seen[a][b])
+                fail_msg("no test took %s -> %s", tcp_state_name(a), tcp_state_name(b));
+            if (seen[a][b] && !table[a][b])
+                fail_msg("%s -> %s is not in the table", tcp_state_name(a),
+                         tcp_state_name(b));
+        }
+    }
+    assert_int_equal(n, 24);
+}
+
+#define T(f) cmocka_unit_test_teardown(f, teardown)
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_passive_open),
+        T(test_passive_backlog),
+        T(test_active_open),
+        T(test_active_refused),
+        T(test_active_bad_ack),
+        T(test_simultaneous_open),
+        T(test_syn_retransmit_backoff),
+        T(test_data_in_order),
+        T(test_out_of_order),
+        T(test_duplicate_and_overlap),
+        T(test_window_limits),
+        T(test_close_us_first),
+        T(test_orphan_fin_wait_2),
+        T(test_close_peer_first),
+        T(test_simultaneous_close),
+        T(test_half_close),
+        T(test_rst_in_each_state),
+        T(test_syn_in_established),
+        T(test_challenge_rate_limit),
+        T(test_bad_acks),
+        T(test_rst_closed_port),
+        T(test_time_wait_reuse),
+        T(test_close_unread_and_abort),
+        cmocka_unit_test(test_every_transition_taken),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -54,7 +54,8 @@ enum tcp_state {
 #define TCP_BUF_DEFAULT (256 * 1024)
 #define TCP_BUF_MIN 4096
 #define TCP_BUF_MAX (4 * 1024 * 1024)
-#define TCP_OOO_MAX_SEGS 64   /* out-of-order segments held per connection */
+#define TCP_OOO_MAX_SEGS 256  /* out-of-order segments held per connection:
+                                 a whole default window of full segments */
 #define TCP_SYN_RETRIES 6     /* as Linux tcp_syn_retries */
 #define TCP_DATA_RETRIES 15   /* as Linux tcp_retries2 */
 #define TCP_RTO_INITIAL_US 1000000 /* RFC 6298 §2.1 */
@@ -113,6 +114,7 @@ struct tcp_pcb {
     uint8_t ack_now;      /* send an ACK at the next output */
     uint8_t delack_segs;  /* full segments received since our last ACK */
     uint8_t passive;      /* opened by a listener */
+    uint8_t syn_rexmt;    /* our SYN (or SYN,ACK) had to be retransmitted */
 
     /* timers: deadlines in µs, 0 = off */
     uint64_t t_rexmt, t_delack, t_persist, t_keep, t_2msl;

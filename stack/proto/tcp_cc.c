@@ -55,7 +55,8 @@ tcp_cc_ack(struct stack *s, struct tcp_pcb *c, uint32_t acked)
         return;
     }
     if (c->cwnd < c->ssthresh) {
-        /* RFC 5681 §3.1 slow start (with RFC 3465's L = 2 SMSS cap) */
+        /* RFC 5681 §3.1 slow start. DEVIATION(rfc5681): grows by up to
+         * 2 SMSS per ACK (RFC 3465's L = 2), as delayed ACKs cover two */
         uint32_t inc = acked < 2u * c->snd_mss ? acked : 2u * c->snd_mss;
         c->cwnd += inc;
     } else {

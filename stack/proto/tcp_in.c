@@ -167,6 +167,9 @@ static void
 tcp_established(struct stack *s, struct tcp_pcb *c, const char *why)
 {
     tcp_cc_init(s, c);
+    /* RFC 6298 §5.7: a SYN timed out: start data with an RTO of 3 s */
+    if (c->syn_rexmt && !c->srtt_us && c->rto_us < 3000000)
+        c->rto_us = 3000000;
     tcp_set_state(s, c, TCP_ESTABLISHED, why);
     s->stats.tcp.established++;
     if (c->keepalive)

@@ -79,6 +79,8 @@ tcp_timer_rexmt(struct stack *s, struct tcp_pcb *c)
         return;
     }
     s->stats.tcp.rto_expired++;
+    if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED)
+        c->syn_rexmt = 1;
     tcp_cc_timeout(s, c);
     c->backoff++;            /* RFC 6298 §5.5 */
     c->rtt_timing = 0;       /* Karn: no sample from a retransmitted segment */

@@ -1,15 +1,35 @@
 #!/usr/bin/env bash
-# scripts/bench.sh - make bench: ping RTT to ustack beside the kernel's.
+# scripts/bench.sh - make bench: ustack beside the kernel, measured in the
+# same run. A measurement, not a test: nothing here passes or fails on a
+# number. Root needed; every namespace and process is gone on exit.
 #
-# In the same run, with the same ping (500 echoes, 2 ms apart, -s 56 and
-# -s 1472):
+# ping RTT, with the same ping (BENCH_COUNT = 500 echoes, BENCH_INTERVAL =
+# 2 ms apart, -s 56 and -s 1472):
 #   ustack  the release ustackd on a TAP in a fresh namespace, pinged by
 #           the kernel on the host side
 #   kernel  a veth pair between two fresh namespaces, kernel to kernel
 # Prints avg and mdev in microseconds (ping reports 1 us resolution) and
-# the ratio ustack/kernel. A measurement, not a test: nothing here passes
-# or fails on a number. BENCH_COUNT and BENCH_INTERVAL change the run.
-# Root needed; every namespace is deleted on exit.
+# the ratio ustack/kernel.
+#
+# UDP echo, payloads of 64 and 1472 bytes, with the same programs on both
+# stacks: build/udp-echo-client and build/udp-echo-server (apps/, with
+# libustack), and the same sources compiled here on the kernel's sockets
+# (-Iscripts/kernel-sockets: each us_* call is the system call), plus
+# scripts/udp-flood.c built both ways. Four paths, client -> server:
+#   kernel -> kernel  veth between two namespaces (the reference)
+#   kernel -> ustack  the kernel client on the TAP's host side, the echo
+#                     server on ustack
+#   ustack -> kernel  the client on ustack, a kernel echo server on the
+#                     host side
+#   ustack -> ustack  both on ustack: delivered inside the daemon
+# For each: udp-echo-client, one echo at a time (BENCH_UDP_COUNT = 2000):
+# its average RTT, and echoes per second of wall time (process start
+# included); then udp-flood, BENCH_UDP_WINDOW = 16 datagrams in flight for
+# BENCH_UDP_SECONDS = 1 s: echoes per second and the share lost. An echo
+# is one datagram each way. Each figure is the median of BENCH_UDP_RUNS =
+# 3 runs, the paths taking turns (a busy machine moves single runs a lot).
+# "x" columns are ratios to kernel -> kernel (RTT: how many times longer;
+# rate: what fraction).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . scripts/ns-lib.bash
@@ -18,6 +38,12 @@ daemon=build/ustackd
 count=${BENCH_COUNT:-500}
 interval=${BENCH_INTERVAL:-0.002}
 sizes=(56 1472)
+udp_count=${BENCH_UDP_COUNT:-2000}
+udp_window=${BENCH_UDP_WINDOW:-16}
+udp_secs=${BENCH_UDP_SECONDS:-1}
+udp_runs=${BENCH_UDP_RUNS:-3}
+udp_sizes=(64 1472)
+CC=${CC:-cc}
 tap=ustap0
 ns_us=ustack-bench-$$
 ns_a=ustack-bench-$$-a
@@ -27,18 +53,36 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "bench: needs root (network namespaces, TAP, ping -i $interval)" >&2
     exit 1
 fi
-if [ ! -x "$daemon" ]; then
-    echo "bench: $daemon is not built (make)" >&2
-    exit 1
-fi
+for b in "$daemon" build/udp-echo-client build/udp-echo-server build/libustack.a; do
+    if [ ! -x "$b" ] && [ ! -f "$b" ]; then
+        echo "bench: $b is not built (make)" >&2
+        exit 1
+    fi
+done
 us_traps
 tmp=$(mktemp -d) || exit 1
 trap 'us_cleanup; rm -rf "$tmp"' EXIT
 
+# The kernel-socket builds of the same programs, and udp-flood both ways,
+# with the release flags of the Makefile.
+cflags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Werror -O2 -g)
+for prog in apps/udp-echo-client.c apps/udp-echo-server.c scripts/udp-flood.c; do
+    name=$(basename "$prog" .c)
+    if ! "$CC" "${cflags[@]}" -Iscripts/kernel-sockets -o "$tmp/k-$name" "$prog"; then
+        echo "bench: cannot build $prog on kernel sockets" >&2
+        exit 1
+    fi
+done
+if ! "$CC" "${cflags[@]}" -Isocket_api -o "$tmp/udp-flood" scripts/udp-flood.c \
+    build/libustack.a; then
+    echo "bench: cannot build scripts/udp-flood.c with libustack" >&2
+    exit 1
+fi
+
 # ustack: TAP in its own namespace.
 us_netns_add "$ns_us" || exit 1
 us_spawn "$ns_us" "$tmp/daemon.log" "$daemon" --tap "$tap" --addr 10.0.0.2/24 \
-    --gw 10.0.0.1 --log warn
+    --gw 10.0.0.1 --ctl "$tmp/ctl.sock" --log warn
 if ! us_tap_up "$ns_us" "$tap" 10.0.0.1/24 "$US_LAST_PID" 10; then
     echo "bench: ustackd did not bring up $tap" >&2
     cat "$tmp/daemon.log" >&2
@@ -78,4 +122,99 @@ for size in "${sizes[@]}"; do
     printf '%-6s  %-7s %10s %10s %6s%%\n' "$size" kernel "$k_avg" "$k_mdev" "$k_loss"
     ratio=$(awk -v u="$us_avg" -v k="$k_avg" 'BEGIN { if (u + 0 > 0 && k + 0 > 0) printf "%.2f", u / k; else print "-" }')
     printf '%-6s  ratio ustack/kernel avg: %s\n' "$size" "$ratio"
+done
+
+# ---- UDP echo ----------------------------------------------------------
+
+export USTACK_CTL=$tmp/ctl.sock
+# servers: on ustack (port 7), the kernel on the TAP's host side (7007),
+# the kernel across the veth (7)
+us_spawn "$ns_us" "$tmp/us-server.log" build/udp-echo-server -p 7
+us_spawn "$ns_us" "$tmp/k-server-tap.log" "$tmp/k-udp-echo-server" -p 7007
+us_spawn "$ns_b" "$tmp/k-server-veth.log" "$tmp/k-udp-echo-server" -p 7
+for ((i = 0; i < 100; i++)); do
+    n=$(cat "$tmp/us-server.log" "$tmp/k-server-tap.log" "$tmp/k-server-veth.log" |
+        grep -c 'echoing on')
+    [ "$n" -eq 3 ] && break
+    sleep 0.05
+done
+if [ "$n" -ne 3 ]; then
+    echo "bench: the echo servers did not start:" >&2
+    cat "$tmp"/*server*.log >&2
+    exit 1
+fi
+
+# udp_path NAME: "NS CLIENT_KIND DST PORT" (kind: k = kernel, u = ustack)
+udp_path() {
+    case $1 in
+    kernel-kernel) echo "$ns_a k 10.0.1.2 7" ;;
+    kernel-ustack) echo "$ns_us k 10.0.0.2 7" ;;
+    ustack-kernel) echo "$ns_us u 10.0.0.1 7007" ;;
+    ustack-ustack) echo "$ns_us u 10.0.0.2 7" ;;
+    esac
+}
+# udp_measure PATH SIZE: "rtt_avg_us echoes_per_s flood_per_s flood_loss%"
+udp_measure() {
+    local ns kind dst port client flood out t0 t1 ok avg rate frate floss
+    read -r ns kind dst port <<<"$(udp_path "$1")"
+    if [ "$kind" = k ]; then
+        client=$tmp/k-udp-echo-client flood=$tmp/k-udp-flood
+    else
+        client=build/udp-echo-client flood=$tmp/udp-flood
+    fi
+    # warm up: ARP resolved, caches and the daemon's pages hot
+    ip netns exec "$ns" "$client" -n 20 -s "$2" "$dst" "$port" >/dev/null 2>&1
+    t0=$(date +%s%N)
+    out=$(ip netns exec "$ns" "$client" -n "$udp_count" -s "$2" -t 1000 "$dst" "$port" 2>/dev/null)
+    t1=$(date +%s%N)
+    # 2000/2000 echoed, rtt min/avg/max = 21/25/230 us
+    ok=$(sed -n 's|^\([0-9]*\)/.*|\1|p' <<<"$out")
+    avg=$(sed -n 's|.*rtt min/avg/max = [0-9]*/\([0-9]*\)/.*|\1|p' <<<"$out")
+    rate=$(awk -v n="${ok:-0}" -v ns="$((t1 - t0))" 'BEGIN { printf "%.0f", n / (ns / 1e9) }')
+    # sent 1 echoed 1 lost 0 in 2.000 s: 1 echoes/s
+    out=$(ip netns exec "$ns" "$flood" -w "$udp_window" -s "$2" -d "$udp_secs" "$dst" "$port" 2>/dev/null)
+    frate=$(sed -n 's|.*: \([0-9]*\) echoes/s|\1|p' <<<"$out")
+    floss=$(awk '{ if ($2 > 0) printf "%.1f", 100 * $6 / $2; else print "-" }' <<<"$out")
+    echo "${avg:--} ${rate:--} ${frate:--} ${floss:--}"
+}
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }'
+}
+
+# median of the numbers given ("-" ignored; "-" if none)
+median() {
+    printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -n |
+        awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+paths=(kernel-kernel kernel-ustack ustack-kernel ustack-ustack)
+echo
+echo "UDP echo: one at a time ($udp_count echoes, udp-echo-client) and $udp_window in flight for ${udp_secs}s (udp-flood); median of $udp_runs runs"
+printf '%-5s %-17s %8s %6s %9s %6s %10s %6s %6s\n' size "client -> server" rtt_us x \
+    echoes/s x flood/s x loss
+for size in "${udp_sizes[@]}"; do
+    declare -A res=()
+    for ((run = 0; run < udp_runs; run++)); do
+        for path in "${paths[@]}"; do
+            res[$path.$run]=$(udp_measure "$path" "$size")
+        done
+    done
+    for path in "${paths[@]}"; do
+        cols=()
+        for c in 1 2 3 4; do
+            vals=()
+            for ((run = 0; run < udp_runs; run++)); do
+                vals+=("$(cut -d' ' -f"$c" <<<"${res[$path.$run]}")")
+            done
+            cols+=("$(median "${vals[@]}")")
+        done
+        read -r avg rate frate floss <<<"${cols[*]}"
+        if [ "$path" = kernel-kernel ]; then
+            k_avg=$avg k_rate=$rate k_frate=$frate
+        fi
+        printf '%-5s %-17s %8s %6s %9s %6s %10s %6s %5s%%\n' "$size" \
+            "${path%-*} -> ${path#*-}" "$avg" "$(ratio "$avg" "$k_avg")" "$rate" \
+            "$(ratio "$rate" "$k_rate")" "$frate" "$(ratio "$frate" "$k_frate")" "$floss"
+    done
+    unset res
 done

@@ -4,8 +4,8 @@
 # For each capture: a fresh network namespace with IPv6 off (clean
 # captures), TAP ustap0 made and brought up with the host side at
 # 10.0.0.1/24 (MAC 02:00:00:00:00:01), then the release ustackd on it at 10.0.0.2/24 (gateway
-# 10.0.0.1, --seed 1, default MAC 02:00:00:00:00:02) writing
-# pcaps/NAME.pcap, the kernel on the host side running one of its own
+# 10.0.0.1, --seed 1, default MAC 02:00:00:00:00:02, its control socket in
+# our temp dir, never another daemon's) writing pcaps/NAME.pcap, the kernel on the host side running one of its own
 # tools, then SIGINT so the daemon flushes the capture. The
 # replay tier (tests/replay/run.sh) feeds these back with the same
 # settings; pcaps/README.md says what each one shows.
@@ -63,7 +63,7 @@ for entry in "${captures[@]}"; do
         break
     fi
     us_spawn "$ns" "$log" "$daemon" --tap "$tap" --addr 10.0.0.2/24 \
-        --gw 10.0.0.1 --seed 1 --pcap "$out" --log warn
+        --gw 10.0.0.1 --seed 1 --pcap "$out" --ctl "$tmp/$name.ctl" --log warn
     pid=$US_LAST_PID
     if ! us_tap_up "$ns" "$tap" 10.0.0.1/24 "$pid" 10; then
         echo "record-pcaps: $name: daemon did not bring up $tap" >&2

@@ -2,8 +2,9 @@
 # tests/interop/ping.sh - the kernel's own tools against ustackd over a TAP.
 #
 # In a namespace made here (deleted on exit, even on failure): the
-# sanitizer build of ustackd on ustap0 at 10.0.0.2/24, the kernel on the
-# host side at 10.0.0.1/24. Checks: ping of every size up to the largest
+# sanitizer build of ustackd on ustap0 at 10.0.0.2/24 (its control socket
+# in our temp dir, so that it never meets another daemon's), the kernel on
+# the host side at 10.0.0.1/24. Checks: ping of every size up to the largest
 # (IP reassembly and fragmented replies), arping, ICMP protocol
 # unreachable (Scapy), counters on SIGUSR1, exit 0 on SIGINT, and
 # Wireshark's verdict on the daemon's own capture (no malformed frames, no
@@ -22,6 +23,7 @@ fail=0
 tmp=$(mktemp -d) || exit 1
 log=$tmp/daemon.log
 cap=$tmp/cap.pcap
+ctl=$tmp/ctl.sock # our own control socket: never the default, another daemon's
 
 cleanup() {
     us_cleanup
@@ -56,7 +58,7 @@ if ! us_netns_add "$ns"; then
     exit 1
 fi
 us_spawn "$ns" "$log" "$daemon" --tap "$tap" --addr 10.0.0.2/24 --gw 10.0.0.1 \
-    --pcap "$cap" --log warn
+    --pcap "$cap" --ctl "$ctl" --log warn
 pid=$US_LAST_PID
 if ! us_tap_up "$ns" "$tap" 10.0.0.1/24 "$pid" 15; then
     notok "daemon starts and brings up $tap"

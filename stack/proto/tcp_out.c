@@ -218,7 +218,9 @@ tcp_output(struct stack *s, struct tcp_pcb *c)
                   c->snd_nxt + n == fin_seq;
         if (n == 0 && !fin)
             break;
-        if (n && !tcp_may_send(c, n, unsent))
+        /* a segment that carries the FIN is never held back: nothing can
+         * join it (Linux's tcp_nagle_test and BSD's tcp_output agree) */
+        if (n && !fin && !tcp_may_send(c, n, unsent))
             break;
         uint8_t flags = (uint8_t)((fin ? TCP_FIN : 0) | (n && n == unsent ? TCP_PSH : 0));
         if (seq_lt(c->snd_nxt, c->snd_max)) {

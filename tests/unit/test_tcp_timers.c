@@ -474,6 +474,14 @@ test_nagle(void **state)
     app_send(e, k.c, 10);
     ht_nsent(e, 5);
     ht_expect(e, 4, TCP_ACK | TCP_PSH, s0 + 330 + MSS, k.pseq, -1, 10);
+    /* Nagle again; the last small piece waits, until the application
+     * closes: the segment carrying the FIN goes at once */
+    tcp_set_nodelay(e->s, k.c, 0);
+    app_send(e, k.c, 20);
+    ht_nsent(e, 5);
+    assert_int_equal(tcp_shutdown(e->s, k.c, 1), 0);
+    ht_nsent(e, 6);
+    ht_expect(e, 5, TCP_ACK | TCP_PSH | TCP_FIN, s0 + 340 + MSS, k.pseq, -1, 20);
 }
 
 int

@@ -311,12 +311,17 @@ tcp_recv(struct stack *s, struct tcp_pcb *c, void *buf, size_t len)
         ring_drop(&c->rcv, n);
         /* RFC 1122 §4.2.3.3: tell the peer when the window opened usefully
          * (what the 16-bit field can show of it: more space than that
-         * would only repeat the same window, a duplicate ACK to the peer) */
+         * would only repeat the same window, a duplicate ACK to the peer).
+         * As Linux (tcp_cleanup_rbuf): only once the window offered has
+         * fallen to half the buffer or less and would at least double;
+         * while it is wide open, ACKs of arriving data carry the news. */
         uint32_t step = (uint32_t)c->rcv.cap / 2 < c->snd_mss ? (uint32_t)c->rcv.cap / 2
                                                               : c->snd_mss;
         uint64_t space = ring_space(&c->rcv), shown = 65535ull << c->rcv_wscale;
+        uint64_t now_wnd = space < shown ? space : shown;
         if (c->state != TCP_CLOSED && c->state != TCP_LISTEN &&
-            (space < shown ? space : shown) >= (uint64_t)before + step) {
+            before <= c->rcv.cap / 2 && now_wnd >= 2ull * before &&
+            now_wnd >= (uint64_t)before + step) {
             c->ack_now = 1;
             tcp_output(s, c);
         }

@@ -50,7 +50,12 @@ struct stack {
     } tcp;
 };
 
-#define SLOG(s, level, module, ...) log_line(&(s)->log, (level), (s)->now_us, (module), __VA_ARGS__)
+/* The arguments (often a header formatted for the line) are evaluated only
+ * when the line is kept: a debug line costs nothing on the hot path. */
+#define SLOG(s, lvl_, module, ...)                                                       \
+    ((s)->log.out && (lvl_) <= (s)->log.level                                            \
+         ? log_line(&(s)->log, (lvl_), (s)->now_us, (module), __VA_ARGS__)               \
+         : (void)0)
 
 /* Hand a finished frame to the device; consumes p. */
 void stack_xmit(struct stack *s, struct pkb *p);

@@ -268,7 +268,7 @@ ctl_takes_fd(int type)
 }
 
 /* What a well-formed request asks, done: fills rep (status and body).
- * *pass_fd and *created are set by CTL_SOCKET. */
+ * *pass_fd and *created are set by CTL_SOCKET and CTL_ACCEPT. */
 static void
 ctl_do(struct ctl_server *c, struct ctl_client *cl, const struct ctl_msg *req, int fd,
        struct ctl_msg *rep, int *pass_fd, struct sock **created)
@@ -292,10 +292,15 @@ ctl_do(struct ctl_server *c, struct ctl_client *cl, const struct ctl_msg *req, i
                        req->u.addr.port);
         break;
     case CTL_CONNECT:
-        st = sock_connect(t, so, req->u.addr.family, req->u.addr.addr, req->u.addr.port);
+        st = sock_connect(t, so, fd, req->u.addr.family, req->u.addr.addr,
+                          req->u.addr.port);
         break;
     case CTL_LISTEN: st = sock_listen(t, so, req->u.listen.backlog); break;
-    case CTL_ACCEPT: st = sock_accept(t, so); break;
+    case CTL_ACCEPT:
+        st = sock_accept(t, so, cl->pid, cl->uid, created, pass_fd, &rep->u.addr.addr,
+                         &rep->u.addr.port);
+        rep->u.addr.family = AF_INET;
+        break;
     case CTL_SENDTO:
         st = sock_sendto(t, so, req->u.sendto.addr, req->u.sendto.port, req->data,
                          req->data_len);
@@ -316,7 +321,8 @@ ctl_do(struct ctl_server *c, struct ctl_client *cl, const struct ctl_msg *req, i
         st = sock_getopt(t, so, req->u.sockopt.level, req->u.sockopt.name,
                          &rep->u.sockopt.value);
         break;
-    case CTL_SHUTDOWN: st = sock_shutdown(t, so, req->u.shutdown.how); break;
+    case CTL_SHUTDOWN: st = sock_shutdown(t, so, fd, req->u.shutdown.how); break;
+    case CTL_TCP_INFO: st = sock_tcp_info_get(t, so, &rep->u.tcp_info); break;
     case CTL_LIST: {
         struct ctl_sock_info rows[CTL_LIST_MAX];
         size_t n =

@@ -44,7 +44,9 @@ uint64_t loop_now_us(void);
 
 /* A log line from the daemon, stamped like the engine's (same clock, the
  * same base), e.g. "[    3.201554] ctl   debug client 4 pid 812: BIND -> 0". */
-#define DLOG(lg, level, module, ...)                                                     \
-    log_line((lg), (level), loop_now_us(), (module), __VA_ARGS__)
+#define DLOG(lg, lvl_, module, ...)                                                      \
+    ((lg)->out && (lvl_) <= (lg)->level                                                  \
+         ? log_line((lg), (lvl_), loop_now_us(), (module), __VA_ARGS__)                  \
+         : (void)0)
 
 #endif

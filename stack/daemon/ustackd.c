@@ -15,9 +15,16 @@
  *     control socket  -> accept clients                            (ctl.c)
  *     a client        -> its requests: socket, bind, sendto, ...    (ctl.c)
  *     a socket's pair -> datagrams from the application to send    (sock.c)
- *     stack_poll(now); sock_flush(): datagrams and errors the engine
- *       queued for sockets go up to the applications, outside any engine
- *       call; then set the timerfd to stack_poll_at()
+ *     a socket's pair -> bytes from the application to send (sock_tcp.c)
+ *     stack_poll(now); sock_poll(now); sock_flush(): datagrams, bytes and
+ *       errors the engine queued for sockets go up to the applications,
+ *       outside any engine call; then set the timerfd to the earlier of
+ *       stack_poll_at() and sock_poll_at()
+ *
+ * Fairness: each source does a bounded amount per wakeup (RX_BURST frames
+ * from the TAP, a burst of bytes per socket and direction); a socket with
+ * more to move stays marked, and then epoll_wait does not sleep, so the
+ * next round starts at once with every source in it.
  *
  * Each source is one file descriptor in one epoll set, tagged with what it
  * is (loop.h), and dispatch() is a switch on that tag. Signals are blocked
@@ -60,6 +67,7 @@ struct ustackd {
     int signal_fd;
     bool stop;
     int exit_code;
+    uint64_t armed_us;       /* what the timerfd is set to (0: unknown) */
     struct log log;          /* the daemon's own lines, stamped like the engine's */
     struct sock_table socks; /* the applications' sockets */
     struct ctl_server ctl;   /* the applications' control connections */
@@ -120,6 +128,7 @@ on_timer(struct ustackd *d)
 {
     uint64_t expirations;
 
+    d->armed_us = 0; /* it fired: arm it again whatever the deadline */
     /* Drain it; the stack_poll after every wakeup does the work. */
     if (read(d->timer_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
         fprintf(stderr, "ustackd: timerfd: %s\n", strerror(errno));
@@ -165,22 +174,31 @@ dispatch(struct ustackd *d, const struct epoll_event *ev, uint64_t now_us)
     }
 }
 
-/* Wake at the engine's next deadline (absolute CLOCK_MONOTONIC), or never. */
-static void
-arm_timer(struct ustackd *d)
+/* Wake at the next deadline of the engine or the socket table (absolute
+ * CLOCK_MONOTONIC), or never. Returns true when it is due already: then
+ * the caller polls without sleeping rather than arming the timer. */
+static bool
+arm_timer(struct ustackd *d, uint64_t now_us)
 {
-    uint64_t at_us = stack_poll_at(d->s);
+    uint64_t at_us = stack_poll_at(d->s), sock_at = sock_poll_at(&d->socks);
     struct itimerspec its;
 
+    if (sock_at < at_us)
+        at_us = sock_at;
+    if (at_us != STACK_NEVER && at_us <= now_us)
+        return true;
+    if (at_us == d->armed_us)
+        return false;             /* a syscall saved on every wakeup of a busy loop */
     memset(&its, 0, sizeof(its)); /* all zero disarms */
     if (at_us != STACK_NEVER) {
-        if (at_us == 0)
-            at_us = 1; /* zero would disarm; any past time fires at once */
         its.it_value.tv_sec = (time_t)(at_us / 1000000u);
         its.it_value.tv_nsec = (long)(at_us % 1000000u) * 1000;
     }
     if (timerfd_settime(d->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
         fprintf(stderr, "ustackd: timerfd_settime: %s\n", strerror(errno));
+    else
+        d->armed_us = at_us;
+    return false;
 }
 
 static int
@@ -191,9 +209,12 @@ run(struct ustackd *d)
 
     d->log.base_us = start_us; /* the engine takes its base from this first poll */
     stack_poll(d->s, start_us);
-    arm_timer(d);
+    bool due = arm_timer(d, start_us);
     while (!d->stop) {
-        int n = epoll_wait(d->epoll_fd, ev, MAX_EVENTS, -1);
+        /* work left over (a socket's burst, a deadline already due): look
+         * at the other sources, but do not sleep */
+        int n =
+            epoll_wait(d->epoll_fd, ev, MAX_EVENTS, due || sock_busy(&d->socks) ? 0 : -1);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -208,8 +229,9 @@ run(struct ustackd *d)
         for (int i = 0; i < n; i++)
             dispatch(d, &ev[i], now_us);
         stack_poll(d->s, now_us);
+        sock_poll(&d->socks, now_us);
         sock_flush(&d->socks);
-        arm_timer(d);
+        due = arm_timer(d, now_us);
     }
     return d->exit_code;
 }

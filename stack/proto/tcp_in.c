@@ -719,12 +719,14 @@ tcp_icmp_error(struct stack *s, uint8_t type, uint8_t code, const uint8_t *q,
             return;
         int err = code == ICMP_UNREACH_PORT || code == ICMP_UNREACH_PROTO
                       ? ECONNREFUSED : EHOSTUNREACH;
-        if (c->state == TCP_SYN_SENT)
+        if (c->state == TCP_SYN_SENT) {
             tcp_drop(s, c, err);
-        else
-            c->so_error = err;
-        tcp_notify(s, c);
-        tcp_reap(s);
+            tcp_notify(s, c);
+            tcp_reap(s);
+        } else {
+            /* a soft error: counted; the retransmission timer decides */
+            s->stats.tcp.rx_icmp_soft++;
+        }
         return;
     }
 }

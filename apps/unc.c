@@ -2,23 +2,38 @@
  * unc - a small netcat over ustack: standard input to a socket, the socket
  * to standard output.
  *
+ *   unc [-q SECS] HOST PORT       TCP: connect to HOST:PORT
+ *   unc -l [-q SECS] PORT         TCP: listen on 0.0.0.0:PORT, accept one
+ *                                 connection (then stop listening)
  *   unc -u [-q SECS] HOST PORT    UDP to HOST:PORT (a connected socket)
  *   unc -u -l [-q SECS] PORT      UDP on 0.0.0.0:PORT; the first datagram's
  *                                 sender becomes the peer, as with nc -u -l
  *
+ * TCP: a byte stream both ways, 64 KiB at a time. At end of input unc
+ * half-closes the connection once everything read was sent (shutdown
+ * SHUT_WR, FIN after the data, as `nc -N`) and keeps printing what
+ * arrives until the peer closes; it ends when both directions are done
+ * (the peer's FIN, and end of input: as OpenBSD nc, input still open
+ * keeps it going after the peer's FIN). Reading from standard input stops
+ * while the socket cannot take more, so a slow peer throttles the sender
+ * and nothing is buffered without bound. Errors (ECONNREFUSED,
+ * ECONNRESET...) end it with status 1.
+ *
  * UDP: each read() from standard input (a line from a terminal, up to
  * 65507 bytes from a pipe) is one datagram; each datagram received is
  * written to standard output as it is. At end of input unc keeps printing
- * what arrives, until interrupted, or for SECS seconds with -q SECS (-q 0:
- * quit at once), like OpenBSD nc. Errors (ECONNREFUSED when nobody listens
- * at the peer) end it with status 1.
+ * what arrives, until interrupted.
  *
- * Structure: a way to open the socket per mode (udp_dial, udp_listen; TCP
- * will add tcp_dial and tcp_listen, which accept) and one pump() moving
- * bytes both ways with poll() on standard input and the socket.
+ * -q SECS: quit SECS seconds after the end of input (-q 0: at once), like
+ * OpenBSD nc, whatever the peer does.
+ *
+ * Structure: a way to open the socket per mode (tcp_dial, tcp_listen,
+ * udp_dial, udp_listen) and one pump per kind moving bytes both ways with
+ * poll() on standard input and the socket.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -31,25 +46,26 @@
 #include "ustack_admin.h"
 
 #define PROG "unc"
-#define CHUNK_MAX 65507 /* the largest UDP payload */
+#define CHUNK_MAX 65536 /* TCP chunks; UDP datagrams are at most 65507 */
+#define UDP_MAX 65507   /* the largest UDP payload */
 
 struct unc_opts {
-    int udp;                 /* -u; else TCP (not yet) */
+    int udp;                 /* -u; else TCP */
     int listen;              /* -l */
     int quit_secs;           /* -q; -1: do not quit at end of input */
     struct sockaddr_in addr; /* the peer (dial) or our port (listen) */
 };
 
-static unsigned char buf[CHUNK_MAX];
+static unsigned char buf[CHUNK_MAX];  /* socket -> standard output */
+static unsigned char obuf[CHUNK_MAX]; /* standard input -> socket (TCP) */
 
 static void
 usage(void)
 {
-    fprintf(stderr,
-            "usage: " PROG " -u [-q SECS] HOST PORT\n"
-            "       " PROG " -u -l [-q SECS] PORT\n"
-            "  -u UDP (TCP is to come)  -l listen  -q SECS quit SECS after end of "
-            "input\n");
+    fprintf(stderr, "usage: " PROG " [-u] [-q SECS] HOST PORT\n"
+                    "       " PROG " [-u] -l [-q SECS] PORT\n"
+                    "  TCP unless -u (UDP); -l listen (TCP: accept one connection);\n"
+                    "  -q SECS quit SECS after end of input\n");
     exit(2);
 }
 
@@ -106,6 +122,48 @@ write_all(int fd, const unsigned char *p, size_t len)
     }
 }
 
+/* HOST PORT: a connected TCP socket, non-blocking for the pump. */
+static int
+tcp_dial(const struct unc_opts *o)
+{
+    int fd = us_socket(AF_INET, SOCK_STREAM, 0);
+
+    if (fd < 0)
+        fail("socket");
+    while (us_connect(fd, (const struct sockaddr *)&o->addr, sizeof(o->addr)) < 0) {
+        if (errno != EINTR)
+            fail("connect");
+        /* interrupted: the handshake goes on; connect again for its end */
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+        fail("fcntl");
+    return fd;
+}
+
+/* -l PORT: listen, take the first connection, stop listening. */
+static int
+tcp_listen(const struct unc_opts *o)
+{
+    int lfd = us_socket(AF_INET, SOCK_STREAM, 0), one = 1, fd;
+
+    if (lfd < 0)
+        fail("socket");
+    if (us_setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+        fail("setsockopt SO_REUSEADDR");
+    if (us_bind(lfd, (const struct sockaddr *)&o->addr, sizeof(o->addr)) < 0)
+        fail("bind");
+    if (us_listen(lfd, 1) < 0)
+        fail("listen");
+    do
+        fd = us_accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+    while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
+    if (fd < 0)
+        fail("accept");
+    us_close(lfd);
+    return fd;
+}
+
 /* -u HOST PORT: a connected UDP socket. */
 static int
 udp_dial(const struct unc_opts *o)
@@ -149,10 +207,81 @@ udp_listen(const struct unc_opts *o)
     return fd;
 }
 
-/* Standard input to fd, fd to standard output, until the socket ends or
- * fails, or quit_secs after the end of input. */
+/* TCP: standard input to fd, fd to standard output, until both are done
+ * (or quit_secs after the end of input). fd is non-blocking; what was
+ * read from standard input and not yet taken by the socket waits in obuf,
+ * and standard input is not read until it is gone. */
 static int
-pump(int fd, const struct unc_opts *o)
+pump_tcp(int fd, const struct unc_opts *o)
+{
+    int in_open = 1, net_open = 1, wr_shut = 0;
+    size_t off = 0, len = 0; /* pending in obuf */
+    int64_t quit_at = -1;
+
+    for (;;) {
+        if (!in_open && len == 0 && !wr_shut) {
+            /* all of the input is sent: FIN after it, as nc -N */
+            if (us_shutdown(fd, SHUT_WR) < 0)
+                fail("shutdown");
+            wr_shut = 1;
+        }
+        if (!net_open && wr_shut)
+            return 0;
+        struct pollfd p[2] = {
+            {.fd = in_open && len == 0 ? STDIN_FILENO : -1, .events = POLLIN},
+            {.fd = fd, .events = (short)((net_open ? POLLIN : 0) | (len ? POLLOUT : 0))},
+        };
+        int timeout = -1;
+        if (quit_at >= 0) {
+            int64_t left = quit_at - now_ms();
+            if (left <= 0)
+                return 0;
+            timeout = (int)left;
+        }
+        if (poll(p, 2, timeout) < 0) {
+            if (errno == EINTR)
+                continue;
+            fail("poll");
+        }
+        if (p[0].revents) {
+            ssize_t n = read(STDIN_FILENO, obuf, sizeof(obuf));
+            if (n < 0 && errno != EINTR && errno != EAGAIN)
+                fail("read");
+            if (n == 0) {
+                in_open = 0;
+                if (o->quit_secs >= 0)
+                    quit_at = now_ms() + (int64_t)o->quit_secs * 1000;
+            } else if (n > 0) {
+                off = 0;
+                len = (size_t)n;
+            }
+        }
+        while (len > 0) {
+            ssize_t n = us_send(fd, obuf + off, len, MSG_NOSIGNAL);
+            if (n < 0) {
+                if (errno == EAGAIN || errno == EINTR)
+                    break;
+                fail("send");
+            }
+            off += (size_t)n;
+            len -= (size_t)n;
+        }
+        if (net_open && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+            ssize_t n = us_recv(fd, buf, sizeof(buf), 0);
+            if (n < 0 && errno != EAGAIN && errno != EINTR)
+                fail("recv");
+            if (n == 0)
+                net_open = 0; /* the peer's FIN */
+            if (n > 0)
+                write_all(STDOUT_FILENO, buf, (size_t)n);
+        }
+    }
+}
+
+/* UDP: standard input to fd, fd to standard output, until the socket ends
+ * or fails, or quit_secs after the end of input. */
+static int
+pump_udp(int fd, const struct unc_opts *o)
 {
     int in_open = 1;
     int64_t quit_at = -1;
@@ -175,7 +304,7 @@ pump(int fd, const struct unc_opts *o)
             fail("poll");
         }
         if (p[0].revents) {
-            ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+            ssize_t n = read(STDIN_FILENO, buf, UDP_MAX);
             if (n < 0 && errno != EINTR && errno != EAGAIN)
                 fail("read");
             if (n == 0) {
@@ -223,13 +352,15 @@ main(int argc, char **argv)
         usage();
     }
     o.addr.sin_port = htons((uint16_t)parse_num(argv[argc - 1], "PORT", 1, 65535));
-    if (!o.udp) {
-        fprintf(stderr, PROG ": TCP is not there yet: use -u for UDP\n");
-        return 2;
-    }
 
-    int fd = o.listen ? udp_listen(&o) : udp_dial(&o);
-    int r = pump(fd, &o);
+    int fd, r;
+    if (o.udp) {
+        fd = o.listen ? udp_listen(&o) : udp_dial(&o);
+        r = pump_udp(fd, &o);
+    } else {
+        fd = o.listen ? tcp_listen(&o) : tcp_dial(&o);
+        r = pump_tcp(fd, &o);
+    }
     us_close(fd);
     return r;
 }

@@ -1,12 +1,13 @@
 /*
- * ustat - the daemon's socket table, like `ss -uan` for the kernel's.
+ * ustat - the daemon's socket table, like `ss -tuan` for the kernel's.
  *
  *   ustat
  *
  * One line per socket: protocol, the daemon's socket id, the process that
  * created it and its uid, state, bytes waiting to be read, local and peer
  * address. States as ss names them: UNCONN (a datagram socket without a
- * peer, bound or not), ESTAB (connected), LISTEN. Port 0 (none yet) shows
+ * peer, bound or not; a TCP socket neither connected nor listening),
+ * ESTAB (connected), LISTEN. Port 0 (none yet) shows
  * as '*'. Asks ustackd through $USTACK_CTL (us_list(), CTL_LIST).
  */
 #include <arpa/inet.h>
@@ -24,7 +25,7 @@
 static void
 usage(void)
 {
-    fprintf(stderr, "usage: " PROG "   (list ustackd's sockets, like ss -uan)\n");
+    fprintf(stderr, "usage: " PROG "   (list ustackd's sockets, like ss -tuan)\n");
     exit(2);
 }
 

@@ -5,10 +5,11 @@
 # the host side 10.0.0.1/24, brings it up and runs build/ustackd as
 # 10.0.0.2, capturing to build/ustack.pcap, with its control socket at
 # $USTACK_CTL (default /run/ustack/ctl.sock, where the library looks).
-# Once the daemon answers there, build/udp-echo-server runs on it (UDP
-# port 7) in the background. Ctrl-C stops both; on the way out the TAP
-# device is deleted if this script created it. Works in whatever network
-# namespace it is started in, e.g.
+# Once the daemon answers there, build/ustack-services runs on it in the
+# background (as root: the daemon lets only root bind ports below 1024):
+# TCP echo 7, discard 9, daytime 13, chargen 19 and UDP echo 7. Ctrl-C
+# stops both; on the way out the TAP device is deleted if this script
+# created it. Works in whatever network namespace it is started in, e.g.
 #   ip netns add play; ip netns exec play scripts/run.sh
 # shellcheck disable=SC2317 # cleanup runs from the EXIT trap
 set -eu
@@ -25,7 +26,7 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "run.sh: creating a TAP device needs root: sudo make run" >&2
     exit 1
 fi
-for b in build/ustackd build/udp-echo-server build/ustat; do
+for b in build/ustackd build/ustack-services build/ustat; do
     if [ ! -x "$b" ]; then
         echo "run.sh: $b is missing: run make first" >&2
         exit 1
@@ -34,11 +35,11 @@ done
 
 created=0
 daemon_pid=
-echo_pid=
+services_pid=
 cleanup() {
-    if [ -n "$echo_pid" ]; then
-        kill "$echo_pid" 2>/dev/null || true
-        wait "$echo_pid" 2>/dev/null || true
+    if [ -n "$services_pid" ]; then
+        kill "$services_pid" 2>/dev/null || true
+        wait "$services_pid" 2>/dev/null || true
     fi
     if [ -n "$daemon_pid" ]; then
         kill -INT "$daemon_pid" 2>/dev/null || true
@@ -77,20 +78,26 @@ for ((i = 0; i < 100; i++)); do
     sleep 0.1
 done
 if [ "$ready" = 1 ]; then
-    USTACK_CTL=$CTL build/udp-echo-server &
-    echo_pid=$!
+    # root (this script's uid) may bind the well-known ports
+    USTACK_CTL=$CTL build/ustack-services &
+    services_pid=$!
     env_hint=
     if [ "$CTL" != /run/ustack/ctl.sock ]; then
         env_hint="  (the apps need USTACK_CTL=$CTL)
 "
     fi
     cat <<MSG
-ustack: $STACK_ADDR on $TAP (this host is ${HOST_ADDR%/*}). In another terminal try:
+ustack: $STACK_ADDR on $TAP (this host is ${HOST_ADDR%/*}), serving TCP echo 7,
+discard 9, daytime 13, chargen 19 and UDP echo 7. In another terminal try:
+    nc $STACK_ADDR 7                 # echo: every line comes back
+    nc $STACK_ADDR 13                # daytime: the time, then it closes
+    nc $STACK_ADDR 19 | head         # chargen: RFC 864's rotating lines
+    nc -u $STACK_ADDR 7              # UDP echo
     ping $STACK_ADDR
     arping -I $TAP $STACK_ADDR
-    nc -u $STACK_ADDR 7              # udp-echo-server: every line comes back
-    build/ustat                   # the daemon's sockets, like ss -uan
-    build/unc -u ${HOST_ADDR%/*} PORT    # netcat over ustack (nc -u -l -p PORT here)
+    build/ustat                   # the daemon's sockets, like ss -tuan
+    build/unc ${HOST_ADDR%/*} PORT       # netcat over ustack (nc -l PORT here)
+    build/echo-client -n 10M $STACK_ADDR 7   # throughput, through the daemon
   (run them in the same network namespace as this script)
 ${env_hint}  control socket: $CTL
   capture: $PCAP (tshark -r $PCAP)

@@ -10,16 +10,18 @@
  *
  * The library remembers two facts per descriptor (keyed by the open
  * file's inode, so a closed and reused number is noticed): whether it is a
- * datagram or a stream socket, and whether a datagram socket is known to
- * be connected (to give EDESTADDRREQ without asking the daemon on every
- * send).
+ * datagram or a stream socket, and what is known of its connection
+ * (enum us_conn): whether a datagram socket is connected (to give
+ * EDESTADDRREQ without asking the daemon on every send), and whether a
+ * stream socket is connecting, connected or listening (so that data calls
+ * on a connected stream go straight to the descriptor, and no call ever
+ * reads a listener's accept tokens as data).
  */
 #include "ustack.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,8 +48,8 @@ us_fail(int neg_errno)
 struct us_note {
     dev_t dev;
     ino_t ino;
-    uint8_t kind;      /* enum us_kind */
-    uint8_t connected; /* a datagram socket known to have a peer */
+    uint8_t kind; /* enum us_kind */
+    uint8_t conn; /* enum us_conn */
 };
 
 static pthread_mutex_t notes_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -65,7 +67,7 @@ us_fd_stat(int fd, struct stat *st)
 }
 
 void
-us_note_set(int fd, const struct stat *st, enum us_kind kind, int connected)
+us_note_set(int fd, const struct stat *st, enum us_kind kind, int conn)
 {
     pthread_mutex_lock(&notes_lock);
     if ((size_t)fd >= notes_len) {
@@ -79,8 +81,7 @@ us_note_set(int fd, const struct stat *st, enum us_kind kind, int connected)
         notes = n;
         notes_len = len;
     }
-    notes[fd] =
-        (struct us_note){st->st_dev, st->st_ino, (uint8_t)kind, (uint8_t) !!connected};
+    notes[fd] = (struct us_note){st->st_dev, st->st_ino, (uint8_t)kind, (uint8_t)conn};
 out:
     pthread_mutex_unlock(&notes_lock);
 }
@@ -89,17 +90,17 @@ out:
  * socketpair's type (SOCK_SEQPACKET carries datagrams, SOCK_STREAM a
  * byte stream; anything that is not AF_UNIX is not ours). */
 enum us_kind
-us_fd_kind(int fd, const struct stat *st, int *connected)
+us_fd_kind(int fd, const struct stat *st, int *conn)
 {
     enum us_kind kind = US_UNKNOWN;
     int found = 0;
 
-    *connected = 0;
+    *conn = US_CONN_UNKNOWN;
     pthread_mutex_lock(&notes_lock);
     if ((size_t)fd < notes_len && notes[fd].ino == st->st_ino &&
         notes[fd].dev == st->st_dev && notes[fd].kind != US_UNKNOWN) {
         kind = notes[fd].kind;
-        *connected = notes[fd].connected;
+        *conn = notes[fd].conn;
         found = 1;
     }
     pthread_mutex_unlock(&notes_lock);
@@ -113,20 +114,8 @@ us_fd_kind(int fd, const struct stat *st, int *connected)
                : type == SOCK_STREAM  ? US_STREAM
                                       : US_UNKNOWN;
     if (kind != US_UNKNOWN)
-        us_note_set(fd, st, kind, 0);
+        us_note_set(fd, st, kind, US_CONN_UNKNOWN);
     return kind;
-}
-
-static void
-us_note_connected(int fd, int connected)
-{
-    struct stat st;
-
-    if (fstat(fd, &st) == 0) {
-        int ignored;
-        enum us_kind kind = us_fd_kind(fd, &st, &ignored);
-        us_note_set(fd, &st, kind, connected);
-    }
 }
 
 /* ---- addresses ---- */
@@ -293,16 +282,27 @@ us_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
     struct sockaddr_in sin;
     struct stat st;
     struct ctl_msg m = {0};
-    int r;
+    int r, conn;
 
     if ((r = us_fd_stat(fd, &st)) < 0 || (r = us_addr_in(addr, addrlen, &sin)) < 0)
         return us_fail(r);
-    /* inet_dgram_connect(), then ip4_datagram_connect() */
+    /* inet_dgram_connect() / inet_stream_connect() */
     if (addrlen < sizeof(sin.sin_family))
         return us_fail(-EINVAL);
+    enum us_kind kind = us_fd_kind(fd, &st, &conn);
+    if (kind == US_STREAM && sin.sin_family != AF_UNSPEC) {
+        /* tcp_v4_connect() checks the address once the state allows */
+        int addr_err = addrlen < sizeof(sin)       ? -EINVAL
+                       : sin.sin_family != AF_INET ? -EAFNOSUPPORT
+                                                   : 0;
+        struct ctl_addr to = {ntohl(sin.sin_addr.s_addr), ntohs(sin.sin_port), AF_INET};
+        return us_tcp_connect(fd, &st, conn, &to, addr_err);
+    }
     if (sin.sin_family == AF_UNSPEC) {
-        m.u.addr.family = AF_UNSPEC; /* dissolve the association */
+        /* dissolve the association (a stream: the daemon's disconnect) */
+        m.u.addr.family = AF_UNSPEC;
     } else {
+        /* ip4_datagram_connect() */
         if (addrlen < sizeof(sin))
             return us_fail(-EINVAL);
         if (sin.sin_family != AF_INET)
@@ -313,55 +313,11 @@ us_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
     r = us_call(CTL_CONNECT, fd, &m);
     if (r < 0)
         return us_fail(r);
-    us_note_connected(fd, sin.sin_family != AF_UNSPEC);
+    if (kind != US_UNKNOWN)
+        us_note_set(fd, &st, kind,
+                    kind == US_DGRAM && sin.sin_family != AF_UNSPEC ? US_CONN_CONNECTED
+                                                                    : US_CONN_UNKNOWN);
     return 0;
-}
-
-int
-us_listen(int fd, int backlog)
-{
-    struct ctl_msg m = {.u.listen = {backlog}};
-    struct stat st;
-    int r;
-
-    if ((r = us_fd_stat(fd, &st)) < 0 || (r = us_call(CTL_LISTEN, fd, &m)) < 0)
-        return us_fail(r);
-    return 0;
-}
-
-int
-us_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
-{
-    struct stat st;
-    int r, nfd = -1;
-
-    if ((r = us_fd_stat(fd, &st)) < 0 || (addr && (r = us_len_ok(addrlen)) < 0))
-        return us_fail(r);
-    for (;;) {
-        struct ctl_msg m = {.h.type = CTL_ACCEPT};
-        r = ctl_call(&m, fd, &m, &nfd, NULL, 0);
-        if (r >= 0) {
-            if (us_fd_stat(nfd, &st) < 0 || fcntl(nfd, F_SETFD, 0) < 0) {
-                close(nfd);
-                return us_fail(-EPROTO);
-            }
-            int ignored;
-            us_note_set(nfd, &st, us_fd_kind(nfd, &st, &ignored), 1);
-            if (addr) {
-                struct sockaddr_in sin = us_sin(m.u.addr.addr, m.u.addr.port);
-                us_addr_out(&sin, addr, addrlen);
-            }
-            return nfd;
-        }
-        int fl = fcntl(fd, F_GETFL);
-        if (r != -EAGAIN || fl < 0 || (fl & O_NONBLOCK))
-            return us_fail(r);
-        /* a blocking accept: wait until the daemon marks the listener
-         * readable, then ask again */
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, -1) < 0)
-            return -1; /* EINTR */
-    }
 }
 
 int
@@ -379,12 +335,14 @@ us_shutdown(int fd, int how)
 {
     struct ctl_msg m = {.u.shutdown = {how}};
     struct stat st;
-    int r;
+    int r, conn;
 
     if ((r = us_fd_stat(fd, &st)) < 0)
         return us_fail(r);
     if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
         return us_fail(-EINVAL);
+    if (us_fd_kind(fd, &st, &conn) == US_STREAM)
+        return us_tcp_shutdown(fd, how);
     r = us_call(CTL_SHUTDOWN, fd, &m);
     return r < 0 ? us_fail(r) : 0;
 }
@@ -436,8 +394,7 @@ static int
 us_struct_opt(int level, int name)
 {
     if (level == SOL_SOCKET)
-        return name == SO_LINGER || name == SO_BINDTODEVICE || name == SO_ATTACH_FILTER ||
-               name == SO_PEERCRED;
+        return name == SO_BINDTODEVICE || name == SO_ATTACH_FILTER || name == SO_PEERCRED;
     if (level == IPPROTO_IP)
         return name == IP_OPTIONS || name == IP_ADD_MEMBERSHIP ||
                name == IP_DROP_MEMBERSHIP || name == IP_MULTICAST_IF ||
@@ -457,6 +414,8 @@ us_setsockopt(int fd, int level, int optname, const void *optval, socklen_t optl
         return setsockopt(fd, level, optname, optval, optlen);
     if ((int)optlen < 0)
         return us_fail(-EINVAL);
+    if (us_tcp_opt(level, optname))
+        return us_tcp_setsockopt(fd, level, optname, optval, optlen);
     if (us_struct_opt(level, optname))
         return us_fail(-ENOPROTOOPT);
     if (optlen >= sizeof(int)) {
@@ -480,7 +439,7 @@ int
 us_getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)
 {
     struct stat st;
-    int r, value, connected;
+    int r, value, conn;
 
     if ((r = us_fd_stat(fd, &st)) < 0)
         return us_fail(r);
@@ -490,7 +449,9 @@ us_getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)
         return us_fail(r);
     if (us_struct_opt(level, optname))
         return us_fail(-ENOPROTOOPT);
-    enum us_kind kind = us_fd_kind(fd, &st, &connected);
+    enum us_kind kind = us_fd_kind(fd, &st, &conn);
+    if (us_tcp_opt(level, optname))
+        return us_tcp_getsockopt(fd, kind, level, optname, optval, optlen);
     if (level == SOL_SOCKET && optname == SO_TYPE && kind != US_UNKNOWN) {
         value = kind == US_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
     } else if (level == SOL_SOCKET && optname == SO_DOMAIN && kind != US_UNKNOWN) {

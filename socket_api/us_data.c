@@ -9,10 +9,21 @@
  * with its source in SCM_CREDENTIALS (uid = address, gid = port); an empty
  * message from 0.0.0.0:0 is the daemon's notice of a pending error, which
  * is then read with SO_ERROR.
+ *
+ * A stream is the descriptor's own byte stream once connected: send and
+ * recv go straight to it (blocking, MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL,
+ * timeouts are the descriptor's), with three additions: the socket's state
+ * is asked the first time (nothing is read from a listener, whose
+ * descriptor carries accept tokens, nor waited for on a socket that was
+ * never connected), end of file asks SO_ERROR once (a reset reads as
+ * ECONNRESET, as tcp_recvmsg() gives it), and EPIPE asks it too (as
+ * sk_stream_error()), raising SIGPIPE as the kernel does.
  */
 #include "ustack.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -41,6 +52,112 @@ us_error_at_head(int fd)
     return 0;
 }
 
+/* ---- streams ---- */
+
+/* EPIPE as sk_stream_error() gives it: a pending error instead, if there
+ * is one; else EPIPE, with SIGPIPE unless MSG_NOSIGNAL. */
+static ssize_t
+us_stream_epipe(int fd, int flags)
+{
+    int e = us_take_error(fd);
+
+    if (e > 0)
+        return us_fail(-e);
+    if (!(flags & MSG_NOSIGNAL))
+        raise(SIGPIPE);
+    return us_fail(-EPIPE);
+}
+
+static ssize_t
+us_stream_send(int fd, const struct stat *st, int conn, const void *buf, size_t len,
+               int flags)
+{
+    if (flags & MSG_OOB)
+        return us_fail(-EOPNOTSUPP); /* DEVIATION: no urgent data */
+    if (conn == US_CONN_BROKEN)
+        return us_stream_epipe(fd, flags); /* the error was reported */
+    if (conn != US_CONN_CONNECTED && conn != US_CONN_CONNECTING) {
+        conn = us_tcp_conn(fd, st, conn);
+        if (conn < 0)
+            return us_fail(conn);
+        /* tcp_sendmsg(): sk_stream_wait_connect() on a socket that is
+         * neither connected nor connecting */
+        if (conn == US_CONN_UNKNOWN || conn == US_CONN_LISTENING)
+            return us_stream_epipe(fd, flags);
+    }
+    /* connecting: the descriptor is not writable until the handshake
+     * ended, so this blocks (or EAGAIN) as tcp_sendmsg() would */
+    ssize_t n = send(fd, buf, len, (flags & MSG_DONTWAIT) | MSG_NOSIGNAL);
+    if (n < 0 && errno == EPIPE)
+        return us_stream_epipe(fd, flags);
+    return n;
+}
+
+/* MSG_TRUNC on a stream (tcp_recvmsg()): take up to len bytes, copy none. */
+static ssize_t
+us_stream_discard(int fd, size_t len, int rflags)
+{
+    size_t cap = len < 256 * 1024 ? len : 256 * 1024, done = 0;
+    void *scratch = malloc(cap ? cap : 1);
+
+    if (!scratch)
+        return us_fail(-ENOMEM);
+    ssize_t n = recv(fd, scratch, cap, rflags);
+    /* more of it only when it waits for all, or without waiting */
+    while (n > 0 && !(rflags & MSG_PEEK)) {
+        done += (size_t)n;
+        size_t want = len - done < cap ? len - done : cap;
+        if (want == 0)
+            break;
+        n = recv(fd, scratch, want,
+                 (rflags & MSG_WAITALL) ? rflags : rflags | MSG_DONTWAIT);
+        if (n < 0 && done > 0 && (errno == EAGAIN || errno == EINTR))
+            n = 0;
+    }
+    free(scratch);
+    if (n < 0)
+        return -1;
+    return (rflags & MSG_PEEK) ? n : (ssize_t)done;
+}
+
+static ssize_t
+us_stream_recv(int fd, const struct stat *st, int conn, void *buf, size_t len, int flags)
+{
+    if (flags & MSG_OOB)
+        return us_fail(-EINVAL); /* tcp_recv_urg(): no urgent data here */
+    if (conn != US_CONN_CONNECTED && conn != US_CONN_CONNECTING &&
+        conn != US_CONN_BROKEN) {
+        conn = us_tcp_conn(fd, st, conn);
+        if (conn < 0)
+            return us_fail(conn);
+        if (conn == US_CONN_LISTENING)
+            return us_fail(-ENOTCONN); /* tcp_recvmsg() on a listener */
+        if (conn == US_CONN_UNKNOWN) {
+            /* closed: a connection that ended has its end of file (or
+             * data) waiting; one that never was has nothing */
+            char c;
+            if (recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0)
+                return us_fail(errno == EAGAIN ? -ENOTCONN : -errno);
+            us_note_set(fd, st, US_STREAM, US_CONN_CONNECTED);
+        }
+    }
+    int rflags = flags & (MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL);
+    ssize_t n = (flags & MSG_TRUNC) ? us_stream_discard(fd, len, rflags)
+                                    : recv(fd, buf, len, rflags);
+    if (n == 0 && len > 0) {
+        /* end of file: after a reset or a timeout SO_ERROR says so, once;
+         * a daemon we cannot ask any more is end of file too */
+        int e = us_take_error(fd);
+        if (e > 0) {
+            us_note_set(fd, st, US_STREAM, US_CONN_BROKEN);
+            return us_fail(-e);
+        }
+    }
+    return n;
+}
+
+/* ---- the calls ---- */
+
 ssize_t
 us_send(int fd, const void *buf, size_t len, int flags)
 {
@@ -49,8 +166,11 @@ us_send(int fd, const void *buf, size_t len, int flags)
 
     if ((r = us_fd_stat(fd, &st)) < 0)
         return us_fail(r);
-    if (us_fd_kind(fd, &st, &connected) != US_DGRAM)
-        return send(fd, buf, len, flags); /* a stream: SIGPIPE as the kernel's */
+    enum us_kind kind = us_fd_kind(fd, &st, &connected);
+    if (kind == US_STREAM)
+        return us_stream_send(fd, &st, connected, buf, len, flags);
+    if (kind != US_DGRAM)
+        return send(fd, buf, len, flags); /* not ours: the kernel's */
 
     /* udp_sendmsg(), in its order */
     if (len > US_IP_MAX)
@@ -129,6 +249,18 @@ us_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *src_addr,
 
     if (flags & MSG_ERRQUEUE)
         return us_fail(us_fd_stat(fd, &st) < 0 ? -EBADF : -EAGAIN); /* no error queue */
+    int conn;
+    if (us_fd_stat(fd, &st) == 0 && us_fd_kind(fd, &st, &conn) == US_STREAM) {
+        ssize_t n = us_stream_recv(fd, &st, conn, buf, len, flags);
+        if (n >= 0 && src_addr) {
+            /* tcp_recvmsg() gives no address: *addrlen = 0, once the data
+             * is taken (as move_addr_to_user()) */
+            if ((r = us_len_ok(addrlen)) < 0)
+                return us_fail(r);
+            *addrlen = 0;
+        }
+        return n;
+    }
     int rflags =
         (flags & (MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL)) | MSG_CMSG_CLOEXEC;
 

@@ -21,6 +21,15 @@
  *    carries the socket's descriptor along (SCM_RIGHTS): the daemon knows
  *    a socket by its inode. Requests are serialised by a mutex: the
  *    library is thread-safe.
+ *  - Streams (TCP): the descriptor (an AF_UNIX SOCK_STREAM end) carries
+ *    the connection's bytes both ways; flow control is the pair's own (a
+ *    fast writer blocks in write(), a slow reader closes the TCP window).
+ *    The peer's FIN, a reset, a timeout and shutdown(SHUT_RD) read as end
+ *    of file. Until a connect ends the descriptor is kept unwritable, so
+ *    POLLOUT means "connect finished" (then SO_ERROR says how); a
+ *    listener's descriptor carries one byte per connection waiting to be
+ *    accepted, so POLLIN means "accept will not block". Details in
+ *    us_tcp.c and socket_api/ctl_proto.h.
  *  - Datagrams: application -> daemon as plain writes on the descriptor
  *    (to the connected peer); daemon -> application one message per
  *    datagram, its source address in SCM_CREDENTIALS (uid = IPv4 address,
@@ -65,18 +74,28 @@
  *    socket, or a us_send() on one disconnected (AF_UNSPEC) by another
  *    process sharing it, is refused by the daemon later: a pending
  *    EDESTADDRREQ.
- *  - Flags: send takes MSG_DONTWAIT, MSG_NOSIGNAL (always on in us_send),
- *    MSG_CONFIRM (ignored); MSG_MORE (corking) is ignored: every send is
- *    one datagram. MSG_OOB: EOPNOTSUPP. recv takes MSG_DONTWAIT, MSG_PEEK,
- *    MSG_TRUNC, MSG_WAITALL (no effect on datagrams, as in Linux);
- *    MSG_ERRQUEUE gives EAGAIN (there is no error queue); others are
- *    ignored.
+ *  - Flags: send takes MSG_DONTWAIT, MSG_NOSIGNAL (always on in us_send
+ *    for datagrams), MSG_CONFIRM (ignored); MSG_MORE (corking) is ignored:
+ *    every datagram send is one datagram, and a stream is never corked.
+ *    MSG_OOB: EOPNOTSUPP (TCP: there is no urgent data; recv with MSG_OOB
+ *    gives EINVAL, as Linux with none pending). recv takes MSG_DONTWAIT,
+ *    MSG_PEEK, MSG_TRUNC (TCP: discard the bytes, as Linux), MSG_WAITALL
+ *    (no effect on datagrams, as in Linux); MSG_ERRQUEUE gives EAGAIN
+ *    (there is no error queue); others are ignored.
  *  - Socket options: values are ints (the control protocol carries one
  *    int32). SO_RCVTIMEO and SO_SNDTIMEO are set on the descriptor itself
- *    (so they act natively). SO_TYPE, SO_DOMAIN and SO_PROTOCOL are
- *    answered by the library. Options whose value is a structure
- *    (SO_LINGER, IP_ADD_MEMBERSHIP, SO_BINDTODEVICE...) fail with
- *    ENOPROTOOPT.
+ *    (so they act natively: on a stream they bound send, recv, accept and a
+ *    blocking connect, which then fails with EINPROGRESS, as Linux).
+ *    SO_TYPE, SO_DOMAIN, SO_PROTOCOL and SO_ACCEPTCONN are answered by the
+ *    library. SO_LINGER travels as one int (l_onoff ? l_linger : -1; a
+ *    negative l_linger, the kernel's "forever", as INT_MAX). TCP_INFO
+ *    fills the Linux struct tcp_info (glibc's <netinet/tcp.h>, or what
+ *    fits of it) with what the engine knows: tcpi_state (Linux numbering),
+ *    tcpi_rto, tcpi_rtt, tcpi_rttvar (µs), tcpi_snd_mss, tcpi_snd_cwnd
+ *    and tcpi_snd_ssthresh (segments; 0x7fffffff while still unset),
+ *    tcpi_unacked (segments), tcpi_total_retrans; every other field is 0.
+ *    Other options whose value is a structure (IP_ADD_MEMBERSHIP,
+ *    SO_BINDTODEVICE...) fail with ENOPROTOOPT.
  *  - us_socket(): only AF_INET (AF_INET6 and the rest: EAFNOSUPPORT).
  *    SOCK_DGRAM with IPPROTO_ICMP (a "ping socket") gives EACCES, as a
  *    kernel with the default net.ipv4.ping_group_range; SOCK_RAW gives
@@ -86,9 +105,50 @@
  *    it; any other invalid pointer that the library itself reads or writes
  *    (addresses, option values, us_sendto()'s data) crashes the process.
  *    Buffers passed to send/recv on the descriptor get the kernel's EFAULT.
- *  - us_accept() (TCP, to come) waits for the descriptor to become
- *    readable and asks again while the daemon says EAGAIN on a blocking
- *    socket.
+ *
+ * TCP, where it differs from the kernel:
+ *  - End of file and errors: a plain read() (or recv() not through the
+ *    library) sees end of file after a reset or a timeout; us_recv() and
+ *    us_recvfrom() ask SO_ERROR at end of file and report ECONNRESET,
+ *    ETIMEDOUT... once, as the kernel; from then on us_send() fails with
+ *    EPIPE (and SIGPIPE without MSG_NOSIGNAL), as the kernel. Before that,
+ *    and always for a plain write(), bytes sent after a reset are taken
+ *    and discarded by the daemon (the kernel fails the send with
+ *    ECONNRESET, then EPIPE). When us_send() does meet EPIPE it reports a
+ *    pending error in its place, as the kernel. POLLERR is never set: an
+ *    error shows as POLLIN (end of file), and POLLOUT for a connect that
+ *    failed.
+ *  - Data written is accepted by the pair before the engine takes it: a
+ *    send can return before the bytes are in the socket's send buffer,
+ *    and up to the pair's buffers (some hundreds of KiB) more than
+ *    SO_SNDBUF is in flight between the application and the engine, both
+ *    ways. SIOCOUTQ/SIOCINQ are not there.
+ *  - us_close() returns at once, always: the daemon sends what was
+ *    written, then FIN, in the background (SO_LINGER with a timeout does
+ *    not make close() wait); SO_LINGER {1, 0} resets the connection, as
+ *    in the kernel. Closing with unread data resets it (as Linux) only if
+ *    the data had reached the engine.
+ *  - A blocking us_connect() interrupted by a signal fails with EINTR
+ *    whether or not the handler has SA_RESTART (the kernel restarts it
+ *    then); the connection goes on, and a later us_connect() gives its end
+ *    (EALREADY while it is under way, 0 once established), as the kernel.
+ *  - us_accept() and us_accept4() check addrlen before taking the
+ *    connection (the kernel takes it first, then fails and loses it). A
+ *    connection whose descriptor does not fit (EMFILE) is lost: the
+ *    daemon closes it (the kernel leaves it queued).
+ *  - us_listen(), us_accept(), us_shutdown() and the first data call on a
+ *    descriptor the library has not seen connect or be accepted ask the
+ *    daemon for the socket's state (one request); on a connected stream
+ *    send and recv are plain system calls on the descriptor.
+ *  - us_shutdown(SHUT_RD or SHUT_RDWR) on a listener fails with ENOTCONN
+ *    (Linux closes the listener and returns 0); SHUT_WR on a listener
+ *    does nothing and returns 0, as Linux. On a socket whose connection
+ *    is over (CLOSED): ENOTCONN, as Linux.
+ *  - us_connect() with AF_UNSPEC on a stream socket fails with EINVAL
+ *    (Linux disconnects: an abort, and returns 0).
+ *  - MSG_MORE is ignored (no corking); TCP_CORK, TCP_QUICKACK,
+ *    TCP_USER_TIMEOUT, TCP_CONGESTION and the rest are ENOPROTOOPT;
+ *    TCP_MAXSEG can be read, not set.
  */
 #ifndef USTACK_H
 #define USTACK_H
@@ -101,15 +161,20 @@
 extern "C" {
 #endif
 
-/* domain AF_INET; type SOCK_DGRAM (or SOCK_STREAM once TCP exists), with
- * SOCK_NONBLOCK and SOCK_CLOEXEC honoured; protocol 0 or IPPROTO_UDP. The
- * new descriptor is not close-on-exec unless SOCK_CLOEXEC is given. */
+/* domain AF_INET; type SOCK_DGRAM or SOCK_STREAM, with SOCK_NONBLOCK and
+ * SOCK_CLOEXEC honoured; protocol 0, IPPROTO_UDP or IPPROTO_TCP. The new
+ * descriptor is not close-on-exec unless SOCK_CLOEXEC is given. */
 int us_socket(int domain, int type, int protocol);
 int us_bind(int fd, const struct sockaddr *addr, socklen_t addrlen);
-/* sa_family AF_UNSPEC dissolves a datagram socket's association. */
+/* sa_family AF_UNSPEC dissolves a datagram socket's association. A stream
+ * socket: EINPROGRESS when non-blocking (then POLLOUT, then SO_ERROR);
+ * a blocking one waits for the handshake (SO_SNDTIMEO bounds it). */
 int us_connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
 int us_listen(int fd, int backlog);
+/* The accepted descriptor is blocking and not close-on-exec; accept4's
+ * flags SOCK_NONBLOCK and SOCK_CLOEXEC change that, as accept4(2). */
 int us_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
+int us_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
 ssize_t us_send(int fd, const void *buf, size_t len, int flags);
 ssize_t us_recv(int fd, void *buf, size_t len, int flags);
 /* dest_addr NULL: us_send(). */
@@ -117,8 +182,12 @@ ssize_t us_sendto(int fd, const void *buf, size_t len, int flags,
                   const struct sockaddr *dest_addr, socklen_t addrlen);
 ssize_t us_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *src_addr,
                     socklen_t *addrlen);
-/* close(fd): the daemon frees the socket when its last descriptor closes. */
+/* close(fd): the daemon frees the socket when its last descriptor closes
+ * (a TCP connection is then closed gracefully, in the background). */
 int us_close(int fd);
+/* TCP: SHUT_WR is shutdown(2) on the descriptor itself (FIN after what was
+ * written), so a plain shutdown(fd, SHUT_WR) works too; SHUT_RD asks the
+ * daemon; SHUT_RDWR does both. */
 int us_shutdown(int fd, int how);
 int us_getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen);
 int us_getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen);

@@ -6,6 +6,9 @@
 #   replay   tests/replay/run.sh
 #   interop  each tests/interop/*.sh (root and network namespaces needed;
 #            skipped with the reason otherwise, a failure when CI is set)
+#   conformance  tests/conformance/run.sh: ustack's TCP segment by segment
+#            against RFC 9293 / RFC 5961, Scapy as the peer (same needs
+#            as interop, skipped or failed the same way)
 #   fuzz     tests/fuzz/run.sh: every fuzz target, one line each
 #            (FUZZ_SECONDS default 30 for fuzz_frame, FUZZ_CTL_SECONDS 15)
 # Script tiers print TAP-style "ok - name" / "not ok - name" lines, which
@@ -140,6 +143,20 @@ else
     for t in "${scripts[@]}"; do
         run_script "interop $(basename "$t" .sh)" "$t"
     done
+fi
+
+tier conformance
+if [ -n "$why" ]; then
+    if [ -n "${CI:-}" ]; then
+        echo "not ok - conformance cannot run in CI: $why"
+        failed=$((failed + 1))
+        failures+=("conformance ($why)")
+    else
+        echo "# conformance skipped: $why"
+        skipped=$((skipped + 1))
+    fi
+else
+    run_script conformance tests/conformance/run.sh
 fi
 
 tier fuzz

@@ -245,6 +245,9 @@ tcp_check_seq(struct stack *s, struct tcp_pcb *c, struct tcp_seg *g)
             s->stats.tcp.rx_out_of_window++;
             c->ack_now = 1;
             g->len = 0;
+            /* nor is a FIN behind it: taken, it would end the stream with
+             * the data missing */
+            g->h.flags &= (uint8_t)~TCP_FIN;
         }
     }
     if (!ok) {

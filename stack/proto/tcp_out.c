@@ -204,6 +204,7 @@ tcp_output(struct stack *s, struct tcp_pcb *c)
     }
     tcp_seq seq0 = tcp_data_seq0(c);
     uint32_t unsent = 0;
+    int nobufs = 0;
     for (;;) {
         uint32_t off = c->snd_nxt - seq0;
         unsent = off < c->snd.len ? (uint32_t)c->snd.len - off : 0;
@@ -230,8 +231,10 @@ tcp_output(struct stack *s, struct tcp_pcb *c)
             c->rtt_seq = c->snd_nxt + n + (fin ? 1 : 0);
             c->rtt_start_us = s->now_us;
         }
-        if (tcp_xmit(s, c, c->snd_nxt, n, flags) == -ENOBUFS)
+        if (tcp_xmit(s, c, c->snd_nxt, n, flags) == -ENOBUFS) {
+            nobufs = 1;
             break;
+        }
         c->snd_nxt += n + (fin ? 1 : 0);
         if (seq_gt(c->snd_nxt, c->snd_max))
             c->snd_max = c->snd_nxt;
@@ -248,6 +251,14 @@ tcp_output(struct stack *s, struct tcp_pcb *c)
         c->t_persist = s->now_us + (c->rto_us > TCP_PERSIST_MIN_US ? c->rto_us
                                                                   : TCP_PERSIST_MIN_US);
     }
+    /* The segment found no buffer (the pool, or the loop queue of local
+     * delivery, was full) and was not sent. With something in flight the
+     * next ACK or the retransmission timer comes back to it, and data with
+     * nothing in flight has the persist timer; a FIN alone has neither, and
+     * would wait for ever: the retransmission timer runs for it (as
+     * FreeBSD's tcp_output keeps it running on ENOBUFS) */
+    if (nobufs && !c->t_rexmt && !c->t_persist)
+        tcp_timer_rexmt_restart(s, c);
     if (c->ack_now)
         tcp_send_ack(s, c);
 }

@@ -73,6 +73,13 @@ tcp_timer_rexmt(struct stack *s, struct tcp_pcb *c)
                     : TCP_DATA_RETRIES;
 
     c->t_rexmt = 0;
+    /* nothing was ever sent past SND.UNA: the timer ran for a segment that
+     * found no buffer (tcp_output). Nothing was lost, so nothing backs
+     * off: it is simply sent now */
+    if (c->snd_max == c->snd_una) {
+        tcp_output(s, c);
+        return;
+    }
     if (c->backoff >= limit) {
         s->stats.tcp.timed_out++;
         tcp_drop(s, c, ETIMEDOUT);

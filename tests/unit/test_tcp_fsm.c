@@ -438,6 +438,14 @@ test_window_limits(void **state)
     ht_expect(e, 1, TCP_ACK, k.iss + 1, base + 4096, 0, 0);
     assert_int_equal(h_stat(e, "tcp.rx_out_of_window"), 2);
     assert_int_equal(tcp_recv_avail(k.c), 4096);
+    /* a byte with the FIN forced into the shut window (a BSD sender's probe
+     * with its last byte): the byte is not acceptable, and neither is the
+     * FIN behind it, which would end the stream with a byte missing */
+    rec_clear(e->rec);
+    ht_send_at(&k, TCP_ACK | TCP_FIN, base + 4096, k.pack, b, 1);
+    ht_only(e, TCP_ACK, k.iss + 1, base + 4096, 0, 0);
+    assert_int_equal(k.c->state, TCP_ESTABLISHED);
+    assert_int_equal(k.c->rcv_fin, 0);
     /* reading opens the window: the peer is told at once */
     rec_clear(e->rec);
     ht_recv_expect(e, k.c, 0, 4096);

@@ -6,7 +6,8 @@
  * and NewReno recovery (RFC 5681 §3.2, RFC 6582), slow start and
  * congestion avoidance, the zero-window persist timer and the SWS
  * override (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17, §4.2.3.4), keepalive
- * (RFC 1122 §4.2.3.6), the delayed ACK timer, and Nagle (RFC 896).
+ * (RFC 1122 §4.2.3.6), the delayed ACK timer, Nagle (RFC 896), and a FIN
+ * that found no buffer (-ENOBUFS) sent by the retransmission timer.
  */
 #include "harness_tcp.h"
 
@@ -484,6 +485,78 @@ test_nagle(void **state)
     ht_expect(e, 5, TCP_ACK | TCP_PSH | TCP_FIN, s0 + 340 + MSS, k.pseq, -1, 20);
 }
 
+/* ---- no buffer to send with ---- */
+
+/* Take every buffer of the pool; returns them as a chain. */
+static struct pkb *
+take_all_buffers(struct h_env *e)
+{
+    struct pkb *held = NULL, *p;
+
+    while ((p = pkb_alloc(&e->s->pool, 64))) {
+        p->next = held;
+        held = p;
+    }
+    return held;
+}
+
+/* A segment the engine cannot build (its pool, or the loop queue of local
+ * delivery, is full: -ENOBUFS) was never sent. With data in flight the next
+ * ACK or the retransmission timer brings the output back; a FIN with
+ * nothing in flight must not wait for an event that never comes: the
+ * retransmission timer runs for it (FreeBSD's tcp_output on ENOBUFS does
+ * the same) and sends it, not counted as a retransmission. Also after a
+ * timeout: the FIN's second try finds no buffer, the timer runs again. */
+static void
+test_nobufs_fin(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+
+    ht_active(&k, e, HT_NOWS, 100 * MS);
+    tcp_seq s0 = k.iss + 1;
+    app_send(e, k.c, 1000);
+    ht_only(e, TCP_ACK | TCP_PSH, s0, k.pseq, -1, 1000);
+    ht_at(e, e->now + 100 * MS);
+    ht_ack(&k, s0 + 1000); /* all acknowledged: nothing in flight, no timer */
+    assert_int_equal(k.c->t_rexmt, 0);
+    rec_clear(e->rec);
+
+    struct pkb *held = take_all_buffers(e);
+    assert_int_equal(tcp_shutdown(e->s, k.c, 1), 0); /* SHUT_WR: the FIN is due */
+    ht_nsent(e, 0);
+    assert_int_equal(h_stat(e, "tcp.tx_nobufs"), 1);
+    assert_int_equal(k.c->state, TCP_FIN_WAIT_1);
+    pkb_free_chain(held);
+    uint32_t rto = ht_info(k.c).rto_us;
+    uint64_t at = e->now + rto;
+    assert_int_equal(k.c->t_rexmt, at);
+    assert_int_equal(stack_poll_at(e->s), at);
+    ht_at(e, at - 1);
+    ht_nsent(e, 0);
+    ht_at(e, at);
+    ht_only(e, TCP_ACK | TCP_FIN, s0 + 1000, k.pseq, -1, 0);
+    assert_int_equal(h_stat(e, "tcp.rto_expired"), 0);
+    assert_int_equal(ht_info(k.c).retransmits, 0);
+    assert_int_equal(ht_info(k.c).rto_us, rto); /* nothing to back off from */
+    assert_int_equal(k.c->t_rexmt, at + rto);
+
+    /* the FIN is lost; its retransmission finds no buffer */
+    held = take_all_buffers(e);
+    ht_at(e, at + rto);
+    ht_nsent(e, 0);
+    assert_int_equal(h_stat(e, "tcp.rto_expired"), 1);
+    assert_int_equal(h_stat(e, "tcp.tx_nobufs"), 2);
+    pkb_free_chain(held);
+    at = k.c->t_rexmt;
+    assert_int_equal(at, e->now + 2 * (uint64_t)rto); /* backed off once */
+    ht_at(e, at);
+    ht_only(e, TCP_ACK | TCP_FIN, s0 + 1000, k.pseq, -1, 0);
+    ht_ack(&k, s0 + 1001);
+    assert_int_equal(k.c->state, TCP_FIN_WAIT_2);
+    assert_int_equal(k.c->t_rexmt, 0);
+}
+
 int
 main(void)
 {
@@ -496,6 +569,7 @@ main(void)
         cmocka_unit_test_teardown(test_keepalive, h_teardown),
         cmocka_unit_test_teardown(test_delayed_ack_timer, h_teardown),
         cmocka_unit_test_teardown(test_nagle, h_teardown),
+        cmocka_unit_test_teardown(test_nobufs_fin, h_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,7 +14,7 @@ Q       ?= @   # make Q= to see every command
 CC      ?= cc
 CLANG   ?= clang
 WARN    := -Wall -Wextra -Wshadow -Werror
-BASE    := -std=c11 -D_GNU_SOURCE $(WARN) -Istack -Isocket_api -MMD -MP
+BASE    := -std=c11 -D_GNU_SOURCE $(WARN) -Istack -Isocket_api -Iapps -MMD -MP
 REL     := -O2 -g
 SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ    := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
@@ -24,6 +24,7 @@ ENGINE_SRC := $(sort $(wildcard stack/core/*.c stack/wire/*.c stack/proto/*.c st
 DAEMON_SRC := $(wildcard stack/daemon/*.c) socket_api/ctl_proto.c
 LIB_SRC    := $(wildcard socket_api/*.c)
 APP_SRC    := $(wildcard apps/*.c)
+APP_LIB    := $(wildcard apps/lib/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_LIB   := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 TOOL_SRC   := $(wildcard tests/replay/*.c)
@@ -80,9 +81,9 @@ build/libustack.so: $(LIB_SRC:%.c=build/pic/%.o)
 	$(CC) -shared -o $@ $^ -ldl
 build/san/libustack.a: $(LIB_SRC:%.c=build/san/%.o)
 	@rm -f $@; ar rcs $@ $^
-build/%: build/rel/apps/%.o build/libustack.a
+build/%: build/rel/apps/%.o $(APP_LIB:%.c=build/rel/%.o) build/libustack.a
 	$(CC) $(REL) -o $@ $^
-build/san/%: build/san/apps/%.o build/san/libustack.a
+build/san/%: build/san/apps/%.o $(APP_LIB:%.c=build/san/%.o) build/san/libustack.a
 	$(CC) $(SAN) -o $@ $^
 
 build/san/tests/%: build/san/tests/unit/%.o $(UNIT_LIB:%.c=build/san/%.o) $(SAN_ENGINE) build/san/libustack.a

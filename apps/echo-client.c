@@ -32,6 +32,7 @@
 
 #include "ustack.h"
 #include "ustack_admin.h"
+#include "lib/app.h"
 
 #define PROG "echo-client"
 #define BUF_LEN (64 * 1024)
@@ -60,35 +61,6 @@ usage(void)
                     "  and check the echo; give up after SECS (default 30) without\n"
                     "  progress\n");
     exit(2);
-}
-
-static void
-fail(const char *what)
-{
-    int err = errno;
-
-    fprintf(stderr, PROG ": %s: %s", what, strerror(err));
-    if (err == ENOENT || err == ECONNREFUSED)
-        if (strcmp(what, "socket") == 0)
-            fprintf(stderr, " (is ustackd running with --ctl %s?)", us_ctl_path());
-    fputc('\n', stderr);
-    exit(1);
-}
-
-static long
-parse_num(const char *s, const char *what, long lo, long hi)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || errno || v < lo || v > hi) {
-        fprintf(stderr, PROG ": %s '%s' must be a number from %ld to %ld\n", what, s, lo,
-                hi);
-        usage();
-    }
-    return v;
 }
 
 /* 123, 64K, 10M, 1G */
@@ -285,8 +257,8 @@ main(int argc, char **argv)
     while ((c = getopt(argc, argv, "n:c:t:h")) != -1) {
         switch (c) {
         case 'n': bytes = parse_size(optarg); break;
-        case 'c': nconns = parse_num(optarg, "CONNS", 1, CONNS_MAX); break;
-        case 't': timeout_s = parse_num(optarg, "SECS", 1, 86400); break;
+        case 'c': nconns = app_num(optarg, "CONNS", 1, CONNS_MAX, usage); break;
+        case 't': timeout_s = app_num(optarg, "SECS", 1, 86400, usage); break;
         default: usage();
         }
     }
@@ -297,12 +269,12 @@ main(int argc, char **argv)
         fprintf(stderr, PROG ": '%s' is not an IPv4 address A.B.C.D\n", argv[optind]);
         usage();
     }
-    dst.sin_port = htons((uint16_t)parse_num(argv[optind + 1], "PORT", 1, 65535));
+    dst.sin_port = htons((uint16_t)app_num(argv[optind + 1], "PORT", 1, 65535, usage));
 
     struct conn *conns = calloc((size_t)nconns, sizeof(*conns));
     struct pollfd *pfd = calloc((size_t)nconns, sizeof(*pfd));
     if (!conns || !pfd)
-        fail("calloc");
+        app_fail("calloc");
     run_salt = (uint32_t)getpid() * 2246822519u ^ (uint32_t)now_us();
 
     int64_t t0 = now_us();
@@ -312,7 +284,7 @@ main(int argc, char **argv)
         k->t_start_us = k->t_progress_us = now_us();
         k->fd = us_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
         if (k->fd < 0)
-            fail("socket");
+            app_fail("socket");
         if (us_connect(k->fd, (struct sockaddr *)&dst, sizeof(dst)) == 0) {
             k->phase = RUNNING;
             k->t_conn_us = now_us();
@@ -346,7 +318,7 @@ main(int argc, char **argv)
         if (poll(pfd, n, 1000) < 0) {
             if (errno == EINTR)
                 continue;
-            fail("poll");
+            app_fail("poll");
         }
         n = 0;
         for (long i = 0; i < nconns; i++) {

@@ -35,6 +35,7 @@
 
 #include "ustack.h"
 #include "ustack_admin.h"
+#include "lib/app.h"
 
 #define PROG "echo-server"
 #define BUF_LEN (64 * 1024)
@@ -53,22 +54,6 @@ usage(void)
     exit(2);
 }
 
-/* "echo-server: bind: Address already in use", plus where the daemon was
- * looked for when it was not there. */
-static void
-fail(const char *what)
-{
-    int err = errno;
-
-    fprintf(stderr, PROG ": %s: %s", what, strerror(err));
-    if (err == ENOENT || err == ECONNREFUSED)
-        fprintf(stderr, " (is ustackd running with --ctl %s?)", us_ctl_path());
-    if (err == EACCES && strcmp(what, "bind") == 0)
-        fprintf(stderr, " (ports below 1024 need root)");
-    fputc('\n', stderr);
-    exit(1);
-}
-
 /* One connection's trouble: a line, and the server goes on. */
 static void
 conn_warn(const struct sockaddr_in *peer, const char *what)
@@ -81,32 +66,19 @@ conn_warn(const struct sockaddr_in *peer, const char *what)
 }
 
 static int
-parse_port(const char *s)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-
-    if (*s == '\0' || *end != '\0' || v < 1 || v > 65535) {
-        fprintf(stderr, PROG ": port '%s' must be a number from 1 to 65535\n", s);
-        usage();
-    }
-    return (int)v;
-}
-
-static int
 listen_on(int port, int nonblock)
 {
     int fd = us_socket(AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0), one = 1;
 
     if (fd < 0)
-        fail("socket");
+        app_fail("socket");
     if (us_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
-        fail("setsockopt SO_REUSEADDR");
+        app_fail("setsockopt SO_REUSEADDR");
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     if (us_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
-        fail("bind");
+        app_fail("bind");
     if (us_listen(fd, BACKLOG) < 0)
-        fail("listen");
+        app_fail("listen");
     return fd;
 }
 
@@ -127,7 +99,7 @@ accept_one(int lfd, struct sockaddr_in *peer)
             sleep(1);
             continue;
         }
-        fail("accept");
+        app_fail("accept");
     }
 }
 
@@ -194,7 +166,7 @@ serve_fork(int port)
 
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGCHLD, &sa, NULL) < 0)
-        fail("sigaction");
+        app_fail("sigaction");
     fprintf(stderr, PROG ": echoing on 0.0.0.0:%d, a process per connection\n", port);
     for (;;) {
         struct sockaddr_in peer;
@@ -326,7 +298,7 @@ serve_poll(int port)
             cappfd = (nconns + 1) * 2;
             pfd = realloc(pfd, cappfd * sizeof(*pfd));
             if (!pfd)
-                fail("realloc");
+                app_fail("realloc");
         }
         pfd[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
         for (size_t i = 0; i < nconns; i++) {
@@ -338,7 +310,7 @@ serve_poll(int port)
         if (poll(pfd, n + 1, -1) < 0) {
             if (errno == EINTR)
                 continue;
-            fail("poll");
+            app_fail("poll");
         }
         /* back to front: conn_close() moves the last one into the hole */
         for (size_t i = n; i-- > 0;) {
@@ -368,7 +340,7 @@ main(int argc, char **argv)
 
     while ((c = getopt(argc, argv, "p:m:h")) != -1) {
         switch (c) {
-        case 'p': port = parse_port(optarg); break;
+        case 'p': port = app_port(optarg, usage); break;
         case 'm':
             if (strcmp(optarg, "seq") == 0)
                 mode = MODE_SEQ;

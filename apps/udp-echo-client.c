@@ -29,6 +29,7 @@
 
 #include "ustack.h"
 #include "ustack_admin.h"
+#include "lib/app.h"
 
 #define PROG "udp-echo-client"
 #define DGRAM_MAX 65507
@@ -41,34 +42,6 @@ usage(void)
             "  COUNT datagrams (default 5) of SIZE bytes (0..65507, default 64),\n"
             "  each echo awaited TIMEOUT_MS (default 1000); HOST is A.B.C.D\n");
     exit(2);
-}
-
-static void
-fail(const char *what)
-{
-    int err = errno;
-
-    fprintf(stderr, PROG ": %s: %s", what, strerror(err));
-    if (err == ENOENT || err == ECONNREFUSED)
-        fprintf(stderr, " (is ustackd running with --ctl %s?)", us_ctl_path());
-    fputc('\n', stderr);
-    exit(1);
-}
-
-static long
-parse_num(const char *s, const char *what, long lo, long hi)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || errno || v < lo || v > hi) {
-        fprintf(stderr, PROG ": %s '%s' must be a number from %ld to %ld\n", what, s, lo,
-                hi);
-        usage();
-    }
-    return v;
 }
 
 static int64_t
@@ -118,9 +91,9 @@ main(int argc, char **argv)
 
     while ((c = getopt(argc, argv, "n:s:t:h")) != -1) {
         switch (c) {
-        case 'n': count = parse_num(optarg, "COUNT", 1, 1000000000); break;
-        case 's': size = parse_num(optarg, "SIZE", 0, DGRAM_MAX); break;
-        case 't': timeout_ms = parse_num(optarg, "TIMEOUT_MS", 1, 3600000); break;
+        case 'n': count = app_num(optarg, "COUNT", 1, 1000000000, usage); break;
+        case 's': size = app_num(optarg, "SIZE", 0, DGRAM_MAX, usage); break;
+        case 't': timeout_ms = app_num(optarg, "TIMEOUT_MS", 1, 3600000, usage); break;
         default: usage();
         }
     }
@@ -131,13 +104,13 @@ main(int argc, char **argv)
         fprintf(stderr, PROG ": '%s' is not an IPv4 address A.B.C.D\n", argv[optind]);
         usage();
     }
-    dst.sin_port = htons((uint16_t)parse_num(argv[optind + 1], "PORT", 1, 65535));
+    dst.sin_port = htons((uint16_t)app_num(argv[optind + 1], "PORT", 1, 65535, usage));
 
     int fd = us_socket(AF_INET, SOCK_DGRAM, 0);
     if (fd < 0)
-        fail("socket");
+        app_fail("socket");
     if (us_connect(fd, (struct sockaddr *)&dst, sizeof(dst)) < 0)
-        fail("connect");
+        app_fail("connect");
 
     uint32_t run = (uint32_t)getpid() * 2654435761u ^ (uint32_t)now_us();
     long ok = 0;
@@ -149,7 +122,7 @@ main(int argc, char **argv)
         if (us_send(fd, tx, (size_t)size, 0) < 0) {
             fprintf(stderr, PROG ": #%u: send: %s\n", seq, strerror(errno));
             if (errno == ENOENT || errno == ECONNREFUSED || errno == EPIPE)
-                fail("send"); /* the stack is gone: stop */
+                app_fail("send"); /* the stack is gone: stop */
             continue;
         }
         for (;;) {
@@ -161,7 +134,7 @@ main(int argc, char **argv)
             struct pollfd p = {.fd = fd, .events = POLLIN};
             int pr = poll(&p, 1, (int)((left + 999) / 1000));
             if (pr < 0 && errno != EINTR)
-                fail("poll");
+                app_fail("poll");
             if (pr <= 0)
                 continue;
             /* MSG_TRUNC: the real length, even of an echo longer than we sent */

@@ -18,6 +18,7 @@
 
 #include "ustack.h"
 #include "ustack_admin.h"
+#include "lib/app.h"
 
 #define PROG "udp-echo-server"
 #define DGRAM_MAX 65507
@@ -29,33 +30,6 @@ usage(void)
     exit(2);
 }
 
-/* "udp-echo-server: bind: Address already in use", plus where the daemon
- * was looked for when it was not there. */
-static void
-fail(const char *what)
-{
-    int err = errno;
-
-    fprintf(stderr, PROG ": %s: %s", what, strerror(err));
-    if (err == ENOENT || err == ECONNREFUSED)
-        fprintf(stderr, " (is ustackd running with --ctl %s?)", us_ctl_path());
-    fputc('\n', stderr);
-    exit(1);
-}
-
-static int
-parse_port(const char *s)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-
-    if (*s == '\0' || *end != '\0' || v < 1 || v > 65535) {
-        fprintf(stderr, PROG ": port '%s' must be a number from 1 to 65535\n", s);
-        usage();
-    }
-    return (int)v;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -64,7 +38,7 @@ main(int argc, char **argv)
 
     while ((c = getopt(argc, argv, "p:h")) != -1) {
         switch (c) {
-        case 'p': port = parse_port(optarg); break;
+        case 'p': port = app_port(optarg, usage); break;
         default: usage();
         }
     }
@@ -73,10 +47,10 @@ main(int argc, char **argv)
 
     int fd = us_socket(AF_INET, SOCK_DGRAM, 0);
     if (fd < 0)
-        fail("socket");
+        app_fail("socket");
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     if (us_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
-        fail("bind");
+        app_fail("bind");
     fprintf(stderr, PROG ": echoing on 0.0.0.0:%d\n", port);
 
     for (;;) {
@@ -86,7 +60,7 @@ main(int argc, char **argv)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            fail("recvfrom");
+            app_fail("recvfrom");
         }
         if (n == 0 && len == 0) {
             /* end of file: no datagram, no sender */

@@ -44,6 +44,7 @@
 
 #include "ustack.h"
 #include "ustack_admin.h"
+#include "lib/app.h"
 
 #define PROG "unc"
 #define CHUNK_MAX 65536 /* TCP chunks; UDP datagrams are at most 65507 */
@@ -69,35 +70,6 @@ usage(void)
     exit(2);
 }
 
-static void
-fail(const char *what)
-{
-    int err = errno;
-
-    fprintf(stderr, PROG ": %s: %s", what, strerror(err));
-    if (err == ENOENT || err == ECONNREFUSED)
-        if (strcmp(what, "socket") == 0)
-            fprintf(stderr, " (is ustackd running with --ctl %s?)", us_ctl_path());
-    fputc('\n', stderr);
-    exit(1);
-}
-
-static long
-parse_num(const char *s, const char *what, long lo, long hi)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || errno || v < lo || v > hi) {
-        fprintf(stderr, PROG ": %s '%s' must be a number from %ld to %ld\n", what, s, lo,
-                hi);
-        usage();
-    }
-    return v;
-}
-
 static int64_t
 now_ms(void)
 {
@@ -115,7 +87,7 @@ write_all(int fd, const unsigned char *p, size_t len)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            fail("write");
+            app_fail("write");
         }
         p += n;
         len -= (size_t)n;
@@ -129,15 +101,15 @@ tcp_dial(const struct unc_opts *o)
     int fd = us_socket(AF_INET, SOCK_STREAM, 0);
 
     if (fd < 0)
-        fail("socket");
+        app_fail("socket");
     while (us_connect(fd, (const struct sockaddr *)&o->addr, sizeof(o->addr)) < 0) {
         if (errno != EINTR)
-            fail("connect");
+            app_fail("connect");
         /* interrupted: the handshake goes on; connect again for its end */
     }
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-        fail("fcntl");
+        app_fail("fcntl");
     return fd;
 }
 
@@ -148,18 +120,18 @@ tcp_listen(const struct unc_opts *o)
     int lfd = us_socket(AF_INET, SOCK_STREAM, 0), one = 1, fd;
 
     if (lfd < 0)
-        fail("socket");
+        app_fail("socket");
     if (us_setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
-        fail("setsockopt SO_REUSEADDR");
+        app_fail("setsockopt SO_REUSEADDR");
     if (us_bind(lfd, (const struct sockaddr *)&o->addr, sizeof(o->addr)) < 0)
-        fail("bind");
+        app_fail("bind");
     if (us_listen(lfd, 1) < 0)
-        fail("listen");
+        app_fail("listen");
     do
         fd = us_accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
     while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
     if (fd < 0)
-        fail("accept");
+        app_fail("accept");
     us_close(lfd);
     return fd;
 }
@@ -171,9 +143,9 @@ udp_dial(const struct unc_opts *o)
     int fd = us_socket(AF_INET, SOCK_DGRAM, 0);
 
     if (fd < 0)
-        fail("socket");
+        app_fail("socket");
     if (us_connect(fd, (const struct sockaddr *)&o->addr, sizeof(o->addr)) < 0)
-        fail("connect");
+        app_fail("connect");
     return fd;
 }
 
@@ -188,22 +160,22 @@ udp_listen(const struct unc_opts *o)
     int fd = us_socket(AF_INET, SOCK_DGRAM, 0);
 
     if (fd < 0)
-        fail("socket");
+        app_fail("socket");
     if (us_bind(fd, (const struct sockaddr *)&o->addr, sizeof(o->addr)) < 0)
-        fail("bind");
+        app_fail("bind");
     do {
         len = sizeof(src);
         n = us_recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&src, &len);
     } while (n < 0 && errno == EINTR);
     if (n < 0)
-        fail("recvfrom");
+        app_fail("recvfrom");
     if (len == 0) {
         fprintf(stderr, PROG ": the stack closed the socket\n");
         exit(1);
     }
     write_all(STDOUT_FILENO, buf, (size_t)n);
     if (us_connect(fd, (struct sockaddr *)&src, len) < 0)
-        fail("connect");
+        app_fail("connect");
     return fd;
 }
 
@@ -222,7 +194,7 @@ pump_tcp(int fd, const struct unc_opts *o)
         if (!in_open && len == 0 && !wr_shut) {
             /* all of the input is sent: FIN after it, as nc -N */
             if (us_shutdown(fd, SHUT_WR) < 0)
-                fail("shutdown");
+                app_fail("shutdown");
             wr_shut = 1;
         }
         if (!net_open && wr_shut)
@@ -241,12 +213,12 @@ pump_tcp(int fd, const struct unc_opts *o)
         if (poll(p, 2, timeout) < 0) {
             if (errno == EINTR)
                 continue;
-            fail("poll");
+            app_fail("poll");
         }
         if (p[0].revents) {
             ssize_t n = read(STDIN_FILENO, obuf, sizeof(obuf));
             if (n < 0 && errno != EINTR && errno != EAGAIN)
-                fail("read");
+                app_fail("read");
             if (n == 0) {
                 in_open = 0;
                 if (o->quit_secs >= 0)
@@ -261,7 +233,7 @@ pump_tcp(int fd, const struct unc_opts *o)
             if (n < 0) {
                 if (errno == EAGAIN || errno == EINTR)
                     break;
-                fail("send");
+                app_fail("send");
             }
             off += (size_t)n;
             len -= (size_t)n;
@@ -269,7 +241,7 @@ pump_tcp(int fd, const struct unc_opts *o)
         if (net_open && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
             ssize_t n = us_recv(fd, buf, sizeof(buf), 0);
             if (n < 0 && errno != EAGAIN && errno != EINTR)
-                fail("recv");
+                app_fail("recv");
             if (n == 0)
                 net_open = 0; /* the peer's FIN */
             if (n > 0)
@@ -301,18 +273,18 @@ pump_udp(int fd, const struct unc_opts *o)
         if (poll(p, 2, timeout) < 0) {
             if (errno == EINTR)
                 continue;
-            fail("poll");
+            app_fail("poll");
         }
         if (p[0].revents) {
             ssize_t n = read(STDIN_FILENO, buf, UDP_MAX);
             if (n < 0 && errno != EINTR && errno != EAGAIN)
-                fail("read");
+                app_fail("read");
             if (n == 0) {
                 in_open = 0;
                 if (o->quit_secs >= 0)
                     quit_at = now_ms() + (int64_t)o->quit_secs * 1000;
             } else if (n > 0 && us_send(fd, buf, (size_t)n, 0) < 0) {
-                fail("send");
+                app_fail("send");
             }
         }
         if (p[1].revents) {
@@ -321,7 +293,7 @@ pump_udp(int fd, const struct unc_opts *o)
             ssize_t n = us_recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
                                     (struct sockaddr *)&src, &len);
             if (n < 0 && errno != EAGAIN && errno != EINTR)
-                fail("recv");
+                app_fail("recv");
             if (n == 0 && len == 0)
                 return 0; /* end of file from the stack */
             if (n > 0)
@@ -340,7 +312,7 @@ main(int argc, char **argv)
         switch (c) {
         case 'u': o.udp = 1; break;
         case 'l': o.listen = 1; break;
-        case 'q': o.quit_secs = (int)parse_num(optarg, "SECS", 0, 86400); break;
+        case 'q': o.quit_secs = (int)app_num(optarg, "SECS", 0, 86400, usage); break;
         default: usage();
         }
     }
@@ -351,7 +323,7 @@ main(int argc, char **argv)
         fprintf(stderr, PROG ": '%s' is not an IPv4 address A.B.C.D\n", argv[optind]);
         usage();
     }
-    o.addr.sin_port = htons((uint16_t)parse_num(argv[argc - 1], "PORT", 1, 65535));
+    o.addr.sin_port = htons((uint16_t)app_num(argv[argc - 1], "PORT", 1, 65535, usage));
 
     int fd, r;
     if (o.udp) {

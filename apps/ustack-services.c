@@ -36,6 +36,7 @@
 
 #include "ustack.h"
 #include "ustack_admin.h"
+#include "lib/app.h"
 
 #define PROG "ustack-services"
 #define BUF_LEN (64 * 1024)
@@ -90,20 +91,6 @@ usage(void)
     exit(2);
 }
 
-static void
-fail(const char *what)
-{
-    int err = errno;
-
-    fprintf(stderr, PROG ": %s: %s", what, strerror(err));
-    if (err == ENOENT || err == ECONNREFUSED)
-        fprintf(stderr, " (is ustackd running with --ctl %s?)", us_ctl_path());
-    if (err == EACCES)
-        fprintf(stderr, " (ports below 1024 need root; or use -o OFFSET)");
-    fputc('\n', stderr);
-    exit(1);
-}
-
 static const char *
 peer_str(const struct sockaddr_in *peer, char *b, size_t len)
 {
@@ -150,17 +137,17 @@ open_service(enum svc s, int offset)
     char what[64];
 
     if (fd < 0)
-        fail("socket");
+        app_fail("socket");
     if (!udp && us_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
-        fail("setsockopt SO_REUSEADDR");
+        app_fail("setsockopt SO_REUSEADDR");
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     if (us_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
         snprintf(what, sizeof(what), "%s: bind to port %d", svcs[s].name, port);
-        fail(what);
+        app_fail(what);
     }
     if (!udp && us_listen(fd, BACKLOG) < 0) {
         snprintf(what, sizeof(what), "%s: listen", svcs[s].name);
-        fail(what);
+        app_fail(what);
     }
     return fd;
 }
@@ -396,7 +383,7 @@ main(int argc, char **argv)
             cappfd = (nconns + SVC_N) * 2;
             pfd = realloc(pfd, cappfd * sizeof(*pfd));
             if (!pfd)
-                fail("realloc");
+                app_fail("realloc");
         }
         for (int s = 0; s < SVC_N; s++)
             pfd[s] = (struct pollfd){.fd = listeners[s], .events = POLLIN};
@@ -407,7 +394,7 @@ main(int argc, char **argv)
         if (poll(pfd, SVC_N + n, -1) < 0) {
             if (errno == EINTR)
                 continue;
-            fail("poll");
+            app_fail("poll");
         }
         /* back to front: conn_close() moves the last one into the hole */
         for (size_t i = n; i-- > 0;) {

@@ -30,6 +30,38 @@
 # 3 runs, the paths taking turns (a busy machine moves single runs a lot).
 # "x" columns are ratios to kernel -> kernel (RTT: how many times longer;
 # rate: what fraction).
+#
+# TCP, BENCH_TCP_MB = 100 MiB per transfer, each figure the median of
+# BENCH_TCP_RUNS = 3 runs, the paths taking turns:
+#   bulk   one connection, a file in the page cache to a receiver that
+#          counts the bytes (| wc -c, checked) and drops them, with two
+#          sets of programs:
+#            unc  unc on both ends: build/unc on ustack, the same source
+#                 built on kernel sockets on the kernel (64 KiB reads and
+#                 writes on both stacks: like for like)
+#            nc   the kernel's end is OpenBSD nc (nc -N sending, nc -l
+#                 receiving; its 16 KiB buffers cap it near 4 Gb/s)
+#          and three paths:
+#            kernel -> ustack  to build/unc -l (on the TAP)
+#            ustack -> kernel  from build/unc (on the TAP)
+#            kernel -> kernel  across the veth (the reference)
+#          time from the sender's start to the receiver's last byte
+#   echo   echo-client -n BENCH_TCP_MB, one connection, every byte checked:
+#            ustack -> ustack  build/echo-client to build/echo-server -m
+#                              poll, both on ustack (inside the daemon)
+#            ustack -> kernel  build/echo-client to echo-server -m poll on
+#                              kernel sockets (the TAP's host side)
+#            kernel -> ustack  echo-client on kernel sockets to
+#                              build/echo-server -m poll
+#            kernel -> kernel  both on kernel sockets, across the veth
+#          (the same sources built on kernel sockets, as for UDP); the rate
+#          is each way: bytes echoed / time. echo-client makes and checks
+#          every byte: where kernel -> kernel is no faster than the rest,
+#          the client is the limit, not the stacks
+# MB/s are 10^6 bytes, Gb/s 10^9 bits; "x" is the ratio to kernel ->
+# kernel, and the ratio ustack/kernel is printed under each table.
+#
+# BENCH_SECTIONS (default "ping udp tcp") runs only the sections named.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . scripts/ns-lib.bash
@@ -43,6 +75,9 @@ udp_window=${BENCH_UDP_WINDOW:-16}
 udp_secs=${BENCH_UDP_SECONDS:-1}
 udp_runs=${BENCH_UDP_RUNS:-3}
 udp_sizes=(64 1472)
+tcp_mb=${BENCH_TCP_MB:-100}
+tcp_runs=${BENCH_TCP_RUNS:-3}
+sections=" ${BENCH_SECTIONS:-ping udp tcp} "
 CC=${CC:-cc}
 tap=ustap0
 ns_us=ustack-bench-$$
@@ -53,7 +88,8 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "bench: needs root (network namespaces, TAP, ping -i $interval)" >&2
     exit 1
 fi
-for b in "$daemon" build/udp-echo-client build/udp-echo-server build/libustack.a; do
+for b in "$daemon" build/udp-echo-client build/udp-echo-server build/libustack.a \
+    build/unc build/echo-client build/echo-server build/ustat; do
     if [ ! -x "$b" ] && [ ! -f "$b" ]; then
         echo "bench: $b is not built (make)" >&2
         exit 1
@@ -63,12 +99,31 @@ us_traps
 tmp=$(mktemp -d) || exit 1
 trap 'us_cleanup; rm -rf "$tmp"' EXIT
 
+for t in nc ss wc; do
+    if ! command -v "$t" >/dev/null; then
+        echo "bench: $t is not installed (scripts/deps.sh)" >&2
+        exit 1
+    fi
+done
+# wants SECTION: BENCH_SECTIONS names it
+wants() {
+    [[ $sections == *" $1 "* ]]
+}
+
 # The kernel-socket builds of the same programs, and udp-flood both ways,
 # with the release flags of the Makefile.
+# The programs of apps/ take their shared helpers (apps/lib) along.
 cflags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Werror -O2 -g)
-for prog in apps/udp-echo-client.c apps/udp-echo-server.c scripts/udp-flood.c; do
+app_lib=(apps/lib/*.c)
+for prog in apps/udp-echo-client.c apps/udp-echo-server.c scripts/udp-flood.c \
+    apps/echo-client.c apps/echo-server.c apps/unc.c; do
     name=$(basename "$prog" .c)
-    if ! "$CC" "${cflags[@]}" -Iscripts/kernel-sockets -o "$tmp/k-$name" "$prog"; then
+    extra=()
+    if [[ $prog == apps/* ]]; then
+        extra=(-Iapps "${app_lib[@]}")
+    fi
+    if ! "$CC" "${cflags[@]}" -Iscripts/kernel-sockets "${extra[@]}" -o "$tmp/k-$name" \
+        "$prog"; then
         echo "bench: cannot build $prog on kernel sockets" >&2
         exit 1
     fi
@@ -113,16 +168,18 @@ measure() {
     awk -v r="$rtt" -v l="$loss" 'BEGIN { split(r, a, " "); printf "%.0f %.0f %s\n", a[1] * 1000, a[2] * 1000, l }'
 }
 
-echo "ping RTT, $count echoes ${interval}s apart (ustack: TAP + ustackd; kernel: veth)"
-printf '%-6s  %-7s %10s %10s %7s\n' size path avg_us mdev_us loss
-for size in "${sizes[@]}"; do
-    read -r us_avg us_mdev us_loss <<<"$(measure "$ns_us" 10.0.0.2 "$size")"
-    read -r k_avg k_mdev k_loss <<<"$(measure "$ns_a" 10.0.1.2 "$size")"
-    printf '%-6s  %-7s %10s %10s %6s%%\n' "$size" ustack "$us_avg" "$us_mdev" "$us_loss"
-    printf '%-6s  %-7s %10s %10s %6s%%\n' "$size" kernel "$k_avg" "$k_mdev" "$k_loss"
-    ratio=$(awk -v u="$us_avg" -v k="$k_avg" 'BEGIN { if (u + 0 > 0 && k + 0 > 0) printf "%.2f", u / k; else print "-" }')
-    printf '%-6s  ratio ustack/kernel avg: %s\n' "$size" "$ratio"
-done
+if wants ping; then
+    echo "ping RTT, $count echoes ${interval}s apart (ustack: TAP + ustackd; kernel: veth)"
+    printf '%-6s  %-7s %10s %10s %7s\n' size path avg_us mdev_us loss
+    for size in "${sizes[@]}"; do
+        read -r us_avg us_mdev us_loss <<<"$(measure "$ns_us" 10.0.0.2 "$size")"
+        read -r k_avg k_mdev k_loss <<<"$(measure "$ns_a" 10.0.1.2 "$size")"
+        printf '%-6s  %-7s %10s %10s %6s%%\n' "$size" ustack "$us_avg" "$us_mdev" "$us_loss"
+        printf '%-6s  %-7s %10s %10s %6s%%\n' "$size" kernel "$k_avg" "$k_mdev" "$k_loss"
+        ratio=$(awk -v u="$us_avg" -v k="$k_avg" 'BEGIN { if (u + 0 > 0 && k + 0 > 0) printf "%.2f", u / k; else print "-" }')
+        printf '%-6s  ratio ustack/kernel avg: %s\n' "$size" "$ratio"
+    done
+fi
 
 # ---- UDP echo ----------------------------------------------------------
 
@@ -187,34 +244,211 @@ median() {
         awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-paths=(kernel-kernel kernel-ustack ustack-kernel ustack-ustack)
-echo
-echo "UDP echo: one at a time ($udp_count echoes, udp-echo-client) and $udp_window in flight for ${udp_secs}s (udp-flood); median of $udp_runs runs"
-printf '%-5s %-17s %8s %6s %9s %6s %10s %6s %6s\n' size "client -> server" rtt_us x \
-    echoes/s x flood/s x loss
-for size in "${udp_sizes[@]}"; do
-    declare -A res=()
-    for ((run = 0; run < udp_runs; run++)); do
-        for path in "${paths[@]}"; do
-            res[$path.$run]=$(udp_measure "$path" "$size")
-        done
-    done
-    for path in "${paths[@]}"; do
-        cols=()
-        for c in 1 2 3 4; do
-            vals=()
-            for ((run = 0; run < udp_runs; run++)); do
-                vals+=("$(cut -d' ' -f"$c" <<<"${res[$path.$run]}")")
+if wants udp; then
+    paths=(kernel-kernel kernel-ustack ustack-kernel ustack-ustack)
+    echo
+    echo "UDP echo: one at a time ($udp_count echoes, udp-echo-client) and $udp_window in flight for ${udp_secs}s (udp-flood); median of $udp_runs runs"
+    printf '%-5s %-17s %8s %6s %9s %6s %10s %6s %6s\n' size "client -> server" rtt_us x \
+        echoes/s x flood/s x loss
+    for size in "${udp_sizes[@]}"; do
+        declare -A res=()
+        for ((run = 0; run < udp_runs; run++)); do
+            for path in "${paths[@]}"; do
+                res[$path.$run]=$(udp_measure "$path" "$size")
             done
-            cols+=("$(median "${vals[@]}")")
         done
-        read -r avg rate frate floss <<<"${cols[*]}"
-        if [ "$path" = kernel-kernel ]; then
-            k_avg=$avg k_rate=$rate k_frate=$frate
-        fi
-        printf '%-5s %-17s %8s %6s %9s %6s %10s %6s %5s%%\n' "$size" \
-            "${path%-*} -> ${path#*-}" "$avg" "$(ratio "$avg" "$k_avg")" "$rate" \
-            "$(ratio "$rate" "$k_rate")" "$frate" "$(ratio "$frate" "$k_frate")" "$floss"
+        for path in "${paths[@]}"; do
+            cols=()
+            for c in 1 2 3 4; do
+                vals=()
+                for ((run = 0; run < udp_runs; run++)); do
+                    vals+=("$(cut -d' ' -f"$c" <<<"${res[$path.$run]}")")
+                done
+                cols+=("$(median "${vals[@]}")")
+            done
+            read -r avg rate frate floss <<<"${cols[*]}"
+            if [ "$path" = kernel-kernel ]; then
+                k_avg=$avg k_rate=$rate k_frate=$frate
+            fi
+            printf '%-5s %-17s %8s %6s %9s %6s %10s %6s %5s%%\n' "$size" \
+                "${path%-*} -> ${path#*-}" "$avg" "$(ratio "$avg" "$k_avg")" "$rate" \
+                "$(ratio "$rate" "$k_rate")" "$frate" "$(ratio "$frate" "$k_frate")" "$floss"
+        done
+        unset res
     done
-    unset res
+fi
+
+# ---- TCP ---------------------------------------------------------------
+
+if ! wants tcp; then
+    exit 0
+fi
+tcp_bytes=$((tcp_mb * 1024 * 1024))
+head -c "$tcp_bytes" /dev/urandom >"$tmp/tcp.bin"
+us_spawn "$ns_us" "$tmp/tcp-us-echo.log" build/echo-server -p 7 -m poll
+us_spawn "$ns_us" "$tmp/tcp-k-echo-tap.log" "$tmp/k-echo-server" -p 7007 -m poll
+us_spawn "$ns_b" "$tmp/tcp-k-echo-veth.log" "$tmp/k-echo-server" -p 7 -m poll
+for ((i = 0; i < 100; i++)); do
+    n=$(cat "$tmp"/tcp-*echo*.log | grep -c 'echoing on')
+    [ "$n" -eq 3 ] && break
+    sleep 0.05
 done
+if [ "$n" -ne 3 ]; then
+    echo "bench: the TCP echo servers did not start:" >&2
+    cat "$tmp"/tcp-*echo*.log >&2
+    exit 1
+fi
+
+# tcp_listening NS PORT KIND: wait (bounded) for a listener on PORT: on
+# ustack (KIND u: ustat says so) or on the kernel of NS (k: ss)
+tcp_listening() {
+    local i
+    for ((i = 0; i < 250; i++)); do
+        if [ "$3" = u ]; then
+            build/ustat 2>/dev/null | grep -q "LISTEN.*:$2 " && return 0
+        else
+            ip netns exec "$1" ss -Htln "sport = :$2" 2>/dev/null | grep -q . && return 0
+        fi
+        sleep 0.02
+    done
+    return 1
+}
+
+# tcp_bulk PATH TOOL PORT: "microseconds bytes_received" of one transfer
+# of $tmp/tcp.bin, from the sender's start to the receiver's end. TOOL is
+# what runs on the kernel's end (unc: the kernel-socket build, nc)
+tcp_bulk() {
+    local tool=$2 port=$3 krecv rns rcmd rkind sns t0 t1 rpid
+    local -a ksend send
+    if [ "$tool" = unc ]; then
+        krecv="$tmp/k-unc -l" ksend=("$tmp/k-unc")
+    else
+        krecv="nc -l" ksend=(nc -N)
+    fi
+    case $1 in
+    kernel-ustack)
+        rns=$ns_us rkind=u rcmd="build/unc -l $port"
+        sns=$ns_us send=("${ksend[@]}" 10.0.0.2 "$port")
+        ;;
+    ustack-kernel)
+        rns=$ns_us rkind=k rcmd="$krecv $([ "$tool" = nc ] && echo 10.0.0.1) $port"
+        sns=$ns_us send=(build/unc 10.0.0.1 "$port")
+        ;;
+    kernel-kernel)
+        rns=$ns_b rkind=k rcmd="$krecv $([ "$tool" = nc ] && echo 10.0.1.2) $port"
+        sns=$ns_a send=("${ksend[@]}" 10.0.1.2 "$port")
+        ;;
+    esac
+    timeout 120 ip netns exec "$rns" sh -c "$rcmd </dev/null | wc -c" >"$tmp/tcp.count" \
+        2>"$tmp/tcp.rx.err" &
+    rpid=$!
+    if ! tcp_listening "$rns" "$port" "$rkind"; then
+        wait "$rpid"
+        echo "- 0"
+        return
+    fi
+    t0=$(date +%s%N)
+    timeout 120 ip netns exec "$sns" "${send[@]}" <"$tmp/tcp.bin" >/dev/null 2>"$tmp/tcp.tx.err"
+    wait "$rpid"
+    t1=$(date +%s%N)
+    echo "$(((t1 - t0) / 1000)) $(tr -d ' ' <"$tmp/tcp.count")"
+}
+
+# tcp_echo PATH: MB/s each way of one echo-client run, "-" if it failed
+tcp_echo() {
+    local ns client dst port out
+    case $1 in
+    kernel-kernel) ns=$ns_a client=$tmp/k-echo-client dst=10.0.1.2 port=7 ;;
+    ustack-ustack) ns=$ns_us client=build/echo-client dst=10.0.0.2 port=7 ;;
+    ustack-kernel) ns=$ns_us client=build/echo-client dst=10.0.0.1 port=7007 ;;
+    kernel-ustack) ns=$ns_us client=$tmp/k-echo-client dst=10.0.0.2 port=7 ;;
+    esac
+    # 1/1 connections echoed N bytes intact: N bytes each way in S s, X MB/s each way (...)
+    if out=$(timeout 120 ip netns exec "$ns" "$client" -n "${tcp_mb}M" "$dst" "$port" 2>&1); then
+        sed -n 's|.* \([0-9.]*\) MB/s each way.*|\1|p' <<<"$out"
+    else
+        echo "-"
+        echo "bench: echo $1: $(tail -n 1 <<<"$out")" >&2
+    fi
+}
+
+# gbps MB/s: the same rate in Gb/s
+gbps() {
+    awk -v m="$1" 'BEGIN { if (m + 0 > 0) printf "%.2f", m * 8 / 1000; else print "-" }'
+}
+
+bulk_paths=(kernel-kernel kernel-ustack ustack-kernel)
+bulk_tools=(unc nc)
+echo
+echo "TCP bulk: $tcp_mb MiB over one connection, a file to a receiver counting the bytes; median of $tcp_runs runs"
+printf '%-17s %-29s %9s %7s %6s %s\n' "sender -> receiver" programs MB/s Gb/s x \
+    "bytes received"
+declare -A res=()
+port=42000
+for ((run = 0; run < tcp_runs; run++)); do
+    for tool in "${bulk_tools[@]}"; do
+        for path in "${bulk_paths[@]}"; do
+            port=$((port + 1))
+            res[$path.$tool.$run]=$(tcp_bulk "$path" "$tool" "$port")
+        done
+    done
+done
+declare -A bulk=()
+for tool in "${bulk_tools[@]}"; do
+    for path in "${bulk_paths[@]}"; do
+        vals=()
+        counts=""
+        for ((run = 0; run < tcp_runs; run++)); do
+            read -r us n <<<"${res[$path.$tool.$run]}"
+            if [ "$n" = "$tcp_bytes" ] && [ "$us" != - ]; then
+                vals+=("$(awk -v b="$n" -v us="$us" 'BEGIN { printf "%.1f", b / us }')")
+                counts+=" ok"
+            else
+                counts+=" ${n:-0}!"
+            fi
+        done
+        case $tool.$path in
+        unc.kernel-kernel) progs="unc (kernel) -> unc (kernel)" ;;
+        unc.kernel-ustack) progs="unc (kernel) -> unc -l" ;;
+        unc.ustack-kernel) progs="unc -> unc -l (kernel)" ;;
+        nc.kernel-kernel) progs="nc -N -> nc -l" ;;
+        nc.kernel-ustack) progs="nc -N -> unc -l" ;;
+        nc.ustack-kernel) progs="unc -> nc -l" ;;
+        esac
+        bulk[$path.$tool]=$(median "${vals[@]}")
+        printf '%-17s %-29s %9s %7s %6s %s\n' "${path%-*} -> ${path#*-}" "$progs" \
+            "${bulk[$path.$tool]}" "$(gbps "${bulk[$path.$tool]}")" \
+            "$(ratio "${bulk[$path.$tool]}" "${bulk[kernel-kernel.$tool]}")" "$tcp_bytes:$counts"
+    done
+done
+for tool in "${bulk_tools[@]}"; do
+    printf 'ratio ustack/kernel (%s): kernel -> ustack %s, ustack -> kernel %s\n' "$tool" \
+        "$(ratio "${bulk[kernel-ustack.$tool]}" "${bulk[kernel-kernel.$tool]}")" \
+        "$(ratio "${bulk[ustack-kernel.$tool]}" "${bulk[kernel-kernel.$tool]}")"
+done
+unset res
+
+echo_paths=(kernel-kernel ustack-ustack ustack-kernel kernel-ustack)
+echo
+echo "TCP echo: echo-client -n ${tcp_mb}M, one connection, echo-server -m poll; rate each way; median of $tcp_runs runs"
+printf '%-17s %9s %7s %6s\n' "client -> server" MB/s Gb/s x
+declare -A res=()
+for ((run = 0; run < tcp_runs; run++)); do
+    for path in "${echo_paths[@]}"; do
+        res[$path.$run]=$(tcp_echo "$path")
+    done
+done
+declare -A echo_rate=()
+for path in "${echo_paths[@]}"; do
+    vals=()
+    for ((run = 0; run < tcp_runs; run++)); do
+        vals+=("${res[$path.$run]}")
+    done
+    echo_rate[$path]=$(median "${vals[@]}")
+    printf '%-17s %9s %7s %6s\n' "${path%-*} -> ${path#*-}" "${echo_rate[$path]}" \
+        "$(gbps "${echo_rate[$path]}")" "$(ratio "${echo_rate[$path]}" "${echo_rate[kernel-kernel]}")"
+done
+printf 'ratio ustack/kernel: ustack -> ustack %s, ustack -> kernel %s, kernel -> ustack %s\n' \
+    "$(ratio "${echo_rate[ustack-ustack]}" "${echo_rate[kernel-kernel]}")" \
+    "$(ratio "${echo_rate[ustack-kernel]}" "${echo_rate[kernel-kernel]}")" \
+    "$(ratio "${echo_rate[kernel-ustack]}" "${echo_rate[kernel-kernel]}")"

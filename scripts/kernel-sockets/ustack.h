@@ -46,6 +46,12 @@ us_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
     return accept(fd, addr, addrlen);
 }
 
+static inline int
+us_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
+{
+    return accept4(fd, addr, addrlen, flags);
+}
+
 static inline ssize_t
 us_send(int fd, const void *buf, size_t len, int flags)
 {

@@ -18,7 +18,6 @@
 #include "wire/ipv4_hdr.h"
 
 #define IPV4_TTL 64 /* RFC 1700 default, as Linux */
-#define IPV4_LOOP_MAX 256 /* datagrams waiting for local delivery */
 
 static void
 ipv4_count_bad(struct stack *s, enum ipv4_bad why)
@@ -191,7 +190,8 @@ ipv4_loop(struct stack *s, struct pkb *p, struct ipv4_repr *r)
 {
     uint8_t *h = pkb_push(p, IPV4_HDR_MIN);
 
-    if (!h || s->loop_len >= IPV4_LOOP_MAX) {
+    /* datagrams waiting for local delivery: up to half the pool */
+    if (!h || s->loop_len >= s->cfg.pkb_count / 2) {
         s->stats.ipv4.tx_nobufs++;
         pkb_free(p);
         return -ENOBUFS;

@@ -46,6 +46,10 @@ static const char usage_text[] =
     "                    default " CTL_DEFAULT_PATH " (the library reads $" CTL_ENV ")\n"
     "  --seed N          RNG seed (decimal or 0x hex) for a reproducible run;\n"
     "                    default random\n"
+    "  --rto-min MS      TCP's minimum retransmission timeout, 1..60000 ms;\n"
+    "                    default 200 as Linux (RFC 6298 says 1000)\n"
+    "  --msl S           TCP's maximum segment lifetime, 1..600 s; TIME_WAIT\n"
+    "                    lasts 2 MSL; default 30\n"
     "  --log LEVEL       error, warn, info (default) or debug; to stderr\n"
     "  --help            this text\n"
     "\n"
@@ -60,6 +64,8 @@ enum {
     OPT_PCAP,
     OPT_CTL,
     OPT_SEED,
+    OPT_RTO_MIN,
+    OPT_MSL,
     OPT_LOG,
     OPT_HELP,
 };
@@ -73,6 +79,8 @@ static const struct option long_options[] = {
     {"pcap", required_argument, NULL, OPT_PCAP},
     {"ctl", required_argument, NULL, OPT_CTL},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"rto-min", required_argument, NULL, OPT_RTO_MIN},
+    {"msl", required_argument, NULL, OPT_MSL},
     {"log", required_argument, NULL, OPT_LOG},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -246,6 +254,22 @@ parse_seed(const char *arg, struct ustackd_args *a, char *err, size_t errlen)
     return 0;
 }
 
+/* --rto-min and --msl: a whole number from lo to hi into *out. */
+static int
+parse_range(const char *opt, const char *arg, uint64_t lo, uint64_t hi, uint32_t *out,
+            char *err, size_t errlen)
+{
+    uint64_t v;
+
+    if (parse_u64(arg, &v) < 0 || v < lo || v > hi) {
+        snprintf(err, errlen, "--%s '%s' must be a number from %llu to %llu", opt, arg,
+                 (unsigned long long)lo, (unsigned long long)hi);
+        return -EINVAL;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
 static int
 parse_log(const char *arg, struct ustackd_args *a, char *err, size_t errlen)
 {
@@ -337,6 +361,12 @@ args_parse(int argc, char **argv, struct ustackd_args *a, char *err, size_t errl
         case OPT_SEED:
             rc = parse_seed(optarg, a, err, errlen);
             have_seed = true;
+            break;
+        case OPT_RTO_MIN:
+            rc = parse_range("rto-min", optarg, 1, 60000, &a->cfg.tcp_rto_min_ms, err, errlen);
+            break;
+        case OPT_MSL:
+            rc = parse_range("msl", optarg, 1, 600, &a->cfg.tcp_msl_s, err, errlen);
             break;
         case OPT_LOG: rc = parse_log(optarg, a, err, errlen); break;
         case OPT_HELP:

@@ -19,6 +19,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . scripts/ns-lib.bash
+. tests/lib.bash
 
 daemon=build/san/ustackd
 services=build/san/ustack-services
@@ -44,11 +45,6 @@ cleanup() {
 us_traps
 trap cleanup EXIT
 
-ok() { echo "ok - $*"; }
-notok() {
-    echo "not ok - $*"
-    fail=1
-}
 
 for b in "$daemon" "$services"; do
     if [ ! -x "$b" ]; then

@@ -14,6 +14,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . scripts/ns-lib.bash
+. tests/lib.bash
 
 daemon=build/san/ustackd
 ns=ustack-ping-$$
@@ -36,18 +37,6 @@ cleanup() {
 us_traps
 trap cleanup EXIT
 
-ok() { echo "ok - $*"; }
-notok() {
-    echo "not ok - $*"
-    fail=1
-}
-# check NAME CMD...: ok when CMD succeeds.
-check() {
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else notok "$name"; fi
-}
-in_ns() { ip netns exec "$ns" "$@"; }
 
 if [ ! -x "$daemon" ]; then
     notok "ping: $daemon is not built (make san)"

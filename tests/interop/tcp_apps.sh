@@ -29,6 +29,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . scripts/ns-lib.bash
+. tests/lib.bash
 
 daemon=build/san/ustackd
 san=build/san
@@ -57,46 +58,6 @@ cleanup() {
 us_traps
 trap cleanup EXIT
 
-ok() { echo "ok - $*"; }
-notok() {
-    echo "not ok - $*"
-    fail=1
-}
-check() {
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else notok "$name"; fi
-}
-in_ns() { ip netns exec "$ns" "$@"; }
-# bounded: a hang is a failure, not a stuck test
-in_ns_t() {
-    local secs=$1
-    shift
-    timeout -k 2 "$secs" ip netns exec "$ns" "$@"
-}
-wait_for() {
-    local i
-    for ((i = 0; i < ${3:-5} * 20; i++)); do
-        grep -q "$2" "$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
-}
-# relay NAME CMD...: a helper printing its own TAP lines.
-relay() {
-    local name=$1 out rc
-    shift
-    out=$("$@" 2>&1)
-    rc=$?
-    printf '%s\n' "$out" >>"$tmp/clients.log"
-    grep -E '^(ok|not ok) - ' <<<"$out"
-    if grep -q '^not ok - ' <<<"$out"; then
-        fail=1
-    elif [ "$rc" -ne 0 ]; then
-        grep -vE '^(ok|not ok) - ' <<<"$out" | tail -n 15 | sed 's/^/#   /'
-        notok "$name exited $rc"
-    fi
-}
 # slow_reader PORT MiB: a kernel client that sends MiB to $stack:PORT
 # without reading its echo for a second (the server must stop reading, not
 # drop or buffer without bound), then reads it all; prints a verdict.
@@ -139,28 +100,6 @@ wait_exit() {
         diag
     fi
     us_stop "$1" CONT 1
-}
-# same FILE1 FILE2: identical, else say how they differ
-same() {
-    if cmp -s "$1" "$2"; then
-        return 0
-    fi
-    echo "#   $(stat -c %s "$1") bytes sent, $(stat -c %s "$2") received;" \
-        "$(cmp "$1" "$2" 2>&1 | head -n 1)"
-    return 1
-}
-# spawn_app NAME LOG CMD...: start a ustack server in the namespace and
-# wait until it says it serves.
-spawn_app() {
-    local name=$1 applog=$2 pattern=$3
-    shift 3
-    us_spawn "$ns" "$applog" "$@"
-    if wait_for "$applog" "$pattern" 10; then
-        return 0
-    fi
-    sed 's/^/#   /' "$applog"
-    notok "$name starts"
-    return 1
 }
 
 for b in "$daemon" "$san/echo-server" "$san/echo-client" "$san/unc" \

@@ -32,6 +32,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . scripts/ns-lib.bash
+. tests/lib.bash
 
 daemon=build/san/ustackd
 san=build/san
@@ -63,45 +64,6 @@ cleanup() {
 us_traps
 trap cleanup EXIT
 
-ok() { echo "ok - $*"; }
-notok() {
-    echo "not ok - $*"
-    fail=1
-}
-# check NAME CMD...: ok when CMD succeeds.
-check() {
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else notok "$name"; fi
-}
-in_ns() { ip netns exec "$ns" "$@"; }
-# relay NAME CMD...: run a helper that prints its own TAP lines; its other
-# output is kept for the sanitizer check. A helper that fails without a
-# "not ok" line (a crash) is one failure.
-relay() {
-    local name=$1 out rc
-    shift
-    out=$("$@" 2>&1)
-    rc=$?
-    printf '%s\n' "$out" >>"$tmp/clients.log"
-    grep -E '^(ok|not ok) - ' <<<"$out"
-    grep -E '^#' <<<"$out"
-    if grep -q '^not ok - ' <<<"$out"; then
-        fail=1
-    elif [ "$rc" -ne 0 ]; then
-        grep -vE '^(ok|not ok) - |^#' <<<"$out" | tail -n 15 | sed 's/^/#   /'
-        notok "$name exited $rc"
-    fi
-}
-# wait_for FILE PATTERN [SECONDS]: until FILE has a line matching PATTERN.
-wait_for() {
-    local i
-    for ((i = 0; i < ${3:-5} * 20; i++)); do
-        grep -q "$2" "$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
-}
 fd_count() { find "/proc/$dpid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 # rows_of PID: how many sockets ustat lists for PID.
 rows_of() {

@@ -1,0 +1,79 @@
+#!/bin/bash
+# tests/lib.bash - what the script tiers (interop, conformance) share:
+# TAP-style result lines and small helpers around the test's network
+# namespace. Source it after scripts/ns-lib.bash; the script sets ns (its
+# namespace), tmp (its temp dir) and fail=0 before calling these.
+
+ok() { echo "ok - $*"; }
+
+notok() {
+    echo "not ok - $*"
+    fail=1
+}
+
+check() {
+    local name=$1
+    shift
+    if "$@"; then ok "$name"; else notok "$name"; fi
+}
+
+in_ns() { ip netns exec "$ns" "$@"; }
+
+# bounded: a hang is a failure, not a stuck test
+in_ns_t() {
+    local secs=$1
+    shift
+    timeout -k 2 "$secs" ip netns exec "$ns" "$@"
+}
+
+wait_for() {
+    local i
+    for ((i = 0; i < ${3:-5} * 20; i++)); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# same FILE1 FILE2: identical, else say how they differ
+same() {
+    if cmp -s "$1" "$2"; then
+        return 0
+    fi
+    echo "#   $(stat -c %s "$1") bytes sent, $(stat -c %s "$2") received;" \
+        "$(cmp "$1" "$2" 2>&1 | head -n 1)"
+    return 1
+}
+
+# relay NAME CMD...: run a helper that prints its own TAP lines; its other
+# output is kept for the sanitizer check. A helper that fails without a
+# "not ok" line (a crash) is one failure.
+relay() {
+    local name=$1 out rc
+    shift
+    out=$("$@" 2>&1)
+    rc=$?
+    printf '%s\n' "$out" >>"$tmp/clients.log"
+    grep -E '^(ok|not ok) - ' <<<"$out"
+    grep -E '^#' <<<"$out"
+    if grep -q '^not ok - ' <<<"$out"; then
+        fail=1
+    elif [ "$rc" -ne 0 ]; then
+        grep -vE '^(ok|not ok) - |^#' <<<"$out" | tail -n 15 | sed 's/^/#   /'
+        notok "$name exited $rc"
+    fi
+}
+
+# spawn_app NAME LOG CMD...: start a ustack server in the namespace and
+# wait until it says it serves.
+spawn_app() {
+    local name=$1 applog=$2 pattern=$3
+    shift 3
+    us_spawn "$ns" "$applog" "$@"
+    if wait_for "$applog" "$pattern" 10; then
+        return 0
+    fi
+    sed 's/^/#   /' "$applog"
+    notok "$name starts"
+    return 1
+}

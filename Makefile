@@ -28,6 +28,7 @@ APP_LIB    := $(wildcard apps/lib/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_LIB   := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 TOOL_SRC   := $(wildcard tests/replay/*.c)
+TOOL_LIB   := $(wildcard tests/replay/lib/*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 ITEST_SRC  := $(wildcard tests/interop/*.c)
 
@@ -93,7 +94,7 @@ build/san/tests/%: build/san/tests/unit/%.o $(UNIT_LIB:%.c=build/san/%.o) $(SAN_
 build/san/itest/%: build/san/tests/interop/%.o build/san/libustack.a
 	@mkdir -p $(@D)
 	$(CC) $(SAN) -o $@ $^
-build/san/tools/%: build/san/tests/replay/%.o $(SAN_ENGINE)
+build/san/tools/%: build/san/tests/replay/%.o $(TOOL_LIB:%.c=build/san/%.o) $(SAN_ENGINE)
 	@mkdir -p $(@D)
 	$(CC) $(SAN) -o $@ $^ $(LIBS)
 build/fuzz/%: build/fuzz/tests/fuzz/%.o build/fuzz/libengine.a

@@ -28,106 +28,10 @@
 #include "core/log.h"
 #include "dev/dev.h"
 #include "stack.h"
+#include "lib/frames.h"
 
 /* The largest frame a capture can hold: 64 KiB snaplen. */
 #define REPLAY_FRAME_MAX 65536
-
-struct frame {
-    uint8_t *data;
-    size_t len;
-};
-
-struct frame_list {
-    struct frame *v;
-    size_t n, cap;
-};
-
-/* The recording device: send() keeps a copy of every frame. */
-struct rec_dev {
-    struct dev dev;
-    struct frame_list sent;
-    int failed; /* out of memory while recording */
-};
-
-static int
-frame_list_add(struct frame_list *l, const uint8_t *data, size_t len)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        struct frame *v = realloc(l->v, cap * sizeof(*v));
-
-        if (!v)
-            return -ENOMEM;
-        l->v = v;
-        l->cap = cap;
-    }
-    uint8_t *copy = malloc(len ? len : 1);
-
-    if (!copy)
-        return -ENOMEM;
-    memcpy(copy, data, len);
-    l->v[l->n].data = copy;
-    l->v[l->n].len = len;
-    l->n++;
-    return 0;
-}
-
-static void
-frame_list_free(struct frame_list *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i].data);
-    free(l->v);
-    memset(l, 0, sizeof(*l));
-}
-
-static int
-rec_send(struct dev *d, const uint8_t *frame, size_t len, uint64_t now_us)
-{
-    struct rec_dev *r = (struct rec_dev *)d;
-
-    (void)now_us;
-    if (frame_list_add(&r->sent, frame, len) < 0) {
-        r->failed = 1;
-        return -ENOBUFS;
-    }
-    return 0;
-}
-
-static ssize_t
-rec_recv(struct dev *d, uint8_t *buf, size_t cap, uint64_t *ts_us)
-{
-    (void)d, (void)buf, (void)cap, (void)ts_us;
-    return -EAGAIN;
-}
-
-static void
-rec_close(struct dev *d)
-{
-    struct rec_dev *r = (struct rec_dev *)d;
-
-    frame_list_free(&r->sent);
-    free(r);
-}
-
-static const struct dev_ops rec_ops = {
-    .send = rec_send,
-    .recv = rec_recv,
-    .fd = NULL,
-    .close = rec_close,
-};
-
-static struct rec_dev *
-rec_open(void)
-{
-    struct rec_dev *r = calloc(1, sizeof(*r));
-
-    if (!r)
-        return NULL;
-    r->dev.ops = &rec_ops;
-    snprintf(r->dev.name, sizeof(r->dev.name), "record");
-    return r;
-}
 
 /* Run every timer due at or before now at its own deadline, then poll at now. */
 static void
@@ -141,63 +45,6 @@ poll_until(struct stack *s, uint64_t now_us)
             break; /* the deadline did not move: poll at now below instead */
     }
     stack_poll(s, now_us);
-}
-
-static void
-hexdump_line(const char *label, const struct frame *f, size_t from)
-{
-    printf("  %-8s @%04zx:", label, from);
-    for (size_t i = from; i < from + 16 && i < f->len; i++)
-        printf(" %02x", f->data[i]);
-    printf("\n");
-}
-
-/* Index of the first mismatch, or SIZE_MAX when both lists are equal. */
-static size_t
-compare(const struct frame_list *got, const struct frame_list *want)
-{
-    size_t n = got->n < want->n ? got->n : want->n;
-
-    for (size_t i = 0; i < n; i++)
-        if (got->v[i].len != want->v[i].len ||
-            memcmp(got->v[i].data, want->v[i].data, got->v[i].len) != 0)
-            return i;
-    return got->n == want->n ? SIZE_MAX : n;
-}
-
-static void
-report_mismatch(const char *path, const struct frame_list *got,
-                const struct frame_list *want, size_t i)
-{
-    printf("replay %s: MISMATCH at output frame %zu (engine sent %zu frames, "
-           "capture expects %zu)\n",
-           path, i, got->n, want->n);
-    if (i >= got->n) {
-        printf("  engine:   (no frame)\n  expected: %zu bytes\n", want->v[i].len);
-        hexdump_line("expected", &want->v[i], 0);
-        return;
-    }
-    if (i >= want->n) {
-        printf("  engine:   %zu bytes\n  expected: (no frame)\n", got->v[i].len);
-        hexdump_line("engine", &got->v[i], 0);
-        return;
-    }
-    const struct frame *g = &got->v[i], *w = &want->v[i];
-    size_t n = g->len < w->len ? g->len : w->len, off = 0;
-
-    while (off < n && g->data[off] == w->data[off])
-        off++;
-    printf("  engine: %zu bytes, expected: %zu bytes, first difference at "
-           "offset %zu (0x%zx)\n",
-           g->len, w->len, off, off);
-    size_t from = off & ~(size_t)15;
-
-    for (size_t row = from; row < from + 32; row += 16) {
-        if (row >= g->len && row >= w->len)
-            break;
-        hexdump_line("engine", g, row);
-        hexdump_line("expected", w, row);
-    }
 }
 
 static void
@@ -332,7 +179,7 @@ main(int argc, char **argv)
         ts = t;
         records++;
         if ((size_t)n >= 12 && memcmp(buf + 6, cfg.mac, 6) == 0) {
-            if (frame_list_add(&want, buf, (size_t)n) < 0) {
+            if (frame_list_add(&want, buf, (size_t)n, records - 1) < 0) {
                 fprintf(stderr, "replay: out of memory\n");
                 rc = 2;
                 goto out;
@@ -351,14 +198,14 @@ main(int argc, char **argv)
         goto out;
     }
 
-    size_t bad = compare(&out->sent, &want);
+    size_t bad = frames_compare(&out->sent, &want);
 
     if (bad == SIZE_MAX) {
         printf("replay %s: match: %zu records, %zu fed, %zu frames sent as "
                "expected\n",
                pcap, records, fed, want.n);
     } else {
-        report_mismatch(pcap, &out->sent, &want, bad);
+        frames_report_mismatch("replay", pcap, &out->sent, &want, bad);
         rc = 1;
     }
 out:

@@ -78,6 +78,7 @@
 #include "stack.h"
 #include "stack_var.h"
 #include "wire/tcp_hdr.h"
+#include "lib/frames.h"
 
 #define FRAME_MAX 65536
 #define RX_BURST 64
@@ -88,91 +89,6 @@
 #define LIVE_TIMEOUT_S 30
 
 /* ---- frames: a list, the recording device, a view of a TCP segment ---- */
-
-struct frame {
-    uint8_t *data;
-    size_t len;
-    size_t rec; /* its record in the capture (0-based) */
-};
-
-struct frame_list {
-    struct frame *v;
-    size_t n, cap;
-};
-
-static int
-frame_list_add(struct frame_list *l, const uint8_t *data, size_t len, size_t rec)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        struct frame *v = realloc(l->v, cap * sizeof(*v));
-
-        if (!v)
-            return -ENOMEM;
-        l->v = v;
-        l->cap = cap;
-    }
-    uint8_t *copy = malloc(len ? len : 1);
-
-    if (!copy)
-        return -ENOMEM;
-    memcpy(copy, data, len);
-    l->v[l->n] = (struct frame){.data = copy, .len = len, .rec = rec};
-    l->n++;
-    return 0;
-}
-
-static void
-frame_list_free(struct frame_list *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i].data);
-    free(l->v);
-    memset(l, 0, sizeof(*l));
-}
-
-/* Replay's output device: send() keeps a copy of every frame. */
-struct rec_dev {
-    struct dev dev;
-    struct frame_list sent;
-    int failed; /* out of memory while recording */
-};
-
-static int
-rec_send(struct dev *d, const uint8_t *frame, size_t len, uint64_t now_us)
-{
-    struct rec_dev *r = (struct rec_dev *)d;
-
-    (void)now_us;
-    if (frame_list_add(&r->sent, frame, len, 0) < 0) {
-        r->failed = 1;
-        return -ENOBUFS;
-    }
-    return 0;
-}
-
-static ssize_t
-rec_recv(struct dev *d, uint8_t *buf, size_t cap, uint64_t *ts_us)
-{
-    (void)d, (void)buf, (void)cap, (void)ts_us;
-    return -EAGAIN;
-}
-
-static void
-rec_close(struct dev *d)
-{
-    struct rec_dev *r = (struct rec_dev *)d;
-
-    frame_list_free(&r->sent);
-    free(r);
-}
-
-static const struct dev_ops rec_ops = {
-    .send = rec_send,
-    .recv = rec_recv,
-    .fd = NULL,
-    .close = rec_close,
-};
 
 /* An Ethernet frame holding an unfragmented IPv4 TCP segment, host order.
  * Only what the scenarios and the loss device look at; the engine does
@@ -904,65 +820,6 @@ run_live(struct stack_config *cfg, const struct scen_def *def, const char *tap_n
 
 /* ---- replay ---- */
 
-static void
-hexdump_line(const char *label, const struct frame *f, size_t from)
-{
-    printf("  %-8s @%04zx:", label, from);
-    for (size_t i = from; i < from + 16 && i < f->len; i++)
-        printf(" %02x", f->data[i]);
-    printf("\n");
-}
-
-/* Index of the first mismatch, or SIZE_MAX when both lists are equal. */
-static size_t
-compare(const struct frame_list *got, const struct frame_list *want)
-{
-    size_t n = got->n < want->n ? got->n : want->n;
-
-    for (size_t i = 0; i < n; i++)
-        if (got->v[i].len != want->v[i].len ||
-            memcmp(got->v[i].data, want->v[i].data, got->v[i].len) != 0)
-            return i;
-    return got->n == want->n ? SIZE_MAX : n;
-}
-
-static void
-report_mismatch(const char *path, const struct frame_list *got,
-                const struct frame_list *want, size_t i)
-{
-    printf("tcp_scenario %s: MISMATCH at output frame %zu (engine sent %zu frames, "
-           "capture expects %zu)\n",
-           path, i, got->n, want->n);
-    if (i >= got->n) {
-        printf("  engine:   (no frame)\n  expected: %zu bytes, capture record %zu "
-               "(Wireshark frame %zu)\n",
-               want->v[i].len, want->v[i].rec, want->v[i].rec + 1);
-        hexdump_line("expected", &want->v[i], 0);
-        return;
-    }
-    if (i >= want->n) {
-        printf("  engine:   %zu bytes\n  expected: (no frame)\n", got->v[i].len);
-        hexdump_line("engine", &got->v[i], 0);
-        return;
-    }
-    const struct frame *g = &got->v[i], *w = &want->v[i];
-    size_t n = g->len < w->len ? g->len : w->len, off = 0;
-
-    while (off < n && g->data[off] == w->data[off])
-        off++;
-    printf("  capture record %zu (Wireshark frame %zu); engine: %zu bytes, expected: %zu "
-           "bytes, first difference at offset %zu (0x%zx)\n",
-           w->rec, w->rec + 1, g->len, w->len, off, off);
-    size_t from = off & ~(size_t)15;
-
-    for (size_t row = from; row < from + 32; row += 16) {
-        if (row >= g->len && row >= w->len)
-            break;
-        hexdump_line("engine", g, row);
-        hexdump_line("expected", w, row);
-    }
-}
-
 static int
 run_replay(struct stack_config *cfg, const struct scen_def *def, const char *pcap)
 {
@@ -975,14 +832,9 @@ run_replay(struct stack_config *cfg, const struct scen_def *def, const char *pca
         fprintf(stderr, "tcp_scenario: %s\n", err);
         return 2;
     }
-    struct rec_dev *out = calloc(1, sizeof(*out));
-    struct stack *s = NULL;
+    struct rec_dev *out = rec_open();
+    struct stack *s = out ? stack_new(cfg, &out->dev) : NULL;
 
-    if (out) {
-        out->dev.ops = &rec_ops;
-        snprintf(out->dev.name, sizeof(out->dev.name), "record");
-        s = stack_new(cfg, &out->dev);
-    }
     if (!s) {
         fprintf(stderr, "tcp_scenario: cannot create the engine\n");
         if (out)
@@ -1033,11 +885,11 @@ run_replay(struct stack_config *cfg, const struct scen_def *def, const char *pca
         rc = 2;
         goto out;
     }
-    size_t bad = compare(&out->sent, &want);
+    size_t bad = frames_compare(&out->sent, &want);
 
     scen_summary(&sc, "replay");
     if (bad != SIZE_MAX) {
-        report_mismatch(pcap, &out->sent, &want, bad);
+        frames_report_mismatch("tcp_scenario", pcap, &out->sent, &want, bad);
         rc = 1;
     } else if (!sc.done || sc.why[0]) {
         printf("tcp_scenario %s: the output matched but the scenario %s\n", pcap,

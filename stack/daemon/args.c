@@ -26,6 +26,7 @@
 
 #include "core/log.h"
 #include "ctl_proto.h"
+#include "wire/addr.h"
 
 #define MTU_MIN 576
 #define MTU_MAX 9000
@@ -85,14 +86,6 @@ static const struct option long_options[] = {
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
-
-const char *
-args_ip_fmt(uint32_t addr, char *buf, size_t len)
-{
-    snprintf(buf, len, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 0xff, (addr >> 8) & 0xff,
-             addr & 0xff);
-    return buf;
-}
 
 /* An unsigned number, decimal or 0x hex, nothing around it. 0 or -1. */
 static int
@@ -314,8 +307,8 @@ check_combined(struct ustackd_args *a, char *err, size_t errlen)
     }
     if (c->gateway) {
         uint32_t mask = 0xffffffffu << (32 - c->prefix_len);
-        args_ip_fmt(c->gateway, gw, sizeof(gw));
-        args_ip_fmt(c->addr, addr, sizeof(addr));
+        ip_fmt(c->gateway, gw);
+        ip_fmt(c->addr, addr);
         if (c->gateway == c->addr) {
             snprintf(err, errlen, "--gw %s is our own address", gw);
             return -EINVAL;

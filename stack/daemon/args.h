@@ -23,7 +23,4 @@ struct ustackd_args {
  * negative errno when the default seed cannot be drawn (exit 1). */
 int args_parse(int argc, char **argv, struct ustackd_args *a, char *err, size_t errlen);
 
-/* "10.0.0.2" into buf (at least 16 bytes). */
-const char *args_ip_fmt(uint32_t addr, char *buf, size_t len);
-
 #endif

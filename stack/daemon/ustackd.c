@@ -53,6 +53,7 @@
 #include "daemon/sock.h"
 #include "dev/dev.h"
 #include "stack.h"
+#include "wire/addr.h"
 
 #define MAX_EVENTS 16
 #define RX_BURST 64 /* frames per wakeup before the other sources get a turn */
@@ -296,10 +297,10 @@ print_banner(const struct ustackd *d, const struct ustackd_args *a)
     const struct stack_config *c = &a->cfg;
     char addr[16], gw[16];
 
-    fprintf(stderr, "ustackd: %s/%u", args_ip_fmt(c->addr, addr, sizeof(addr)),
+    fprintf(stderr, "ustackd: %s/%u", ip_fmt(c->addr, addr),
             c->prefix_len);
     if (c->gateway)
-        fprintf(stderr, " gw %s", args_ip_fmt(c->gateway, gw, sizeof(gw)));
+        fprintf(stderr, " gw %s", ip_fmt(c->gateway, gw));
     fprintf(stderr, " mac %02x:%02x:%02x:%02x:%02x:%02x on tap %s (mtu %u)", c->mac[0],
             c->mac[1], c->mac[2], c->mac[3], c->mac[4], c->mac[5], d->dev->name, c->mtu);
     if (a->pcap)

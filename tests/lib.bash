@@ -77,3 +77,61 @@ spawn_app() {
     notok "$name starts"
     return 1
 }
+
+# need_built TEST FILE...: each FILE is built, or a failure line and exit.
+need_built() {
+    local t=$1 b
+    shift
+    for b; do
+        if [ ! -x "$b" ]; then
+            notok "$t: $b is not built (make san)"
+            exit 1
+        fi
+    done
+}
+
+# need_tools TEST TOOL...: each TOOL is installed, or a failure line and exit.
+need_tools() {
+    local t=$1 c
+    shift
+    for c; do
+        if ! command -v "$c" >/dev/null; then
+            notok "$t: $c is not installed (scripts/deps.sh)"
+            exit 1
+        fi
+    done
+}
+
+# need_netns TEST: the namespace $ns exists, or a failure line and exit.
+need_netns() {
+    if ! us_netns_add "$ns"; then
+        notok "$1: cannot set up namespace $ns"
+        exit 1
+    fi
+}
+
+# start_daemon OPTION...: $daemon on $tap at $stack/24 (gateway $host),
+# control socket $USTACK_CTL, output to $log, plus OPTIONs; waits until
+# the TAP is up and the daemon answers on the control socket (ustat).
+# Sets dpid; a daemon that does not come up is a failure line and exit.
+start_daemon() {
+    local i ready=0
+    us_spawn "$ns" "$log" "$daemon" --tap "$tap" --addr "$stack/24" --gw "$host" \
+        --ctl "$USTACK_CTL" "$@"
+    dpid=$US_LAST_PID
+    if us_tap_up "$ns" "$tap" "$host/24" "$dpid" 15; then
+        for ((i = 0; i < 100; i++)); do
+            if [ -S "$USTACK_CTL" ] && in_ns "$san/ustat" >/dev/null 2>&1; then
+                ready=1
+                break
+            fi
+            kill -0 "$dpid" 2>/dev/null || break
+            sleep 0.05
+        done
+    fi
+    if [ "$ready" -ne 1 ]; then
+        notok "daemon brings up $tap and answers on --ctl $USTACK_CTL"
+        exit 1
+    fi
+    ok "daemon brings up $tap and answers on --ctl $USTACK_CTL"
+}

@@ -60,10 +60,7 @@ if ! command -v tshark >/dev/null; then
     notok "conformance: tshark is not installed (scripts/deps.sh)"
     exit 1
 fi
-if ! us_netns_add "$ns"; then
-    notok "conformance: cannot set up namespace $ns"
-    exit 1
-fi
+need_netns conformance
 
 us_spawn "$ns" "$log" "$daemon" --tap "$tap" --addr 10.0.0.2/24 --gw 10.0.0.1 \
     --mac "$us_mac" --pcap "$cap" --ctl "$USTACK_CTL" --log info

@@ -42,10 +42,7 @@ if [ ! -x "$daemon" ]; then
     notok "ping: $daemon is not built (make san)"
     exit 1
 fi
-if ! us_netns_add "$ns"; then
-    notok "ping: cannot set up namespace $ns"
-    exit 1
-fi
+need_netns ping
 us_spawn "$ns" "$log" "$daemon" --tap "$tap" --addr 10.0.0.2/24 --gw 10.0.0.1 \
     --pcap "$cap" --ctl "$ctl" --log warn
 pid=$US_LAST_PID

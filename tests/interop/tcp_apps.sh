@@ -102,45 +102,14 @@ wait_exit() {
     us_stop "$1" CONT 1
 }
 
-for b in "$daemon" "$san/echo-server" "$san/echo-client" "$san/unc" \
-    "$san/ustack-services" "$san/ustat" "$itest/tcp_api"; do
-    if [ ! -x "$b" ]; then
-        notok "tcp_apps: $b is not built (make san)"
-        exit 1
-    fi
-done
-for t in nc sha256sum "$py"; do
-    if ! command -v "$t" >/dev/null; then
-        notok "tcp_apps: $t is not installed (scripts/deps.sh)"
-        exit 1
-    fi
-done
-if ! us_netns_add "$ns"; then
-    notok "tcp_apps: cannot set up namespace $ns"
-    exit 1
-fi
+need_built tcp_apps "$daemon" "$san/echo-server" "$san/echo-client" "$san/unc" \
+    "$san/ustack-services" "$san/ustat" "$itest/tcp_api"
+need_tools tcp_apps nc sha256sum "$py"
+need_netns tcp_apps
 
 # ---- the daemon and a kernel echo server ----------------------------------
 
-us_spawn "$ns" "$log" "$daemon" --tap "$tap" --addr "$stack/24" --gw "$host" \
-    --ctl "$USTACK_CTL" --log warn
-dpid=$US_LAST_PID
-ready=0
-if us_tap_up "$ns" "$tap" "$host/24" "$dpid" 15; then
-    for ((i = 0; i < 100; i++)); do
-        if [ -S "$USTACK_CTL" ] && in_ns "$san/ustat" >/dev/null 2>&1; then
-            ready=1
-            break
-        fi
-        kill -0 "$dpid" 2>/dev/null || break
-        sleep 0.05
-    done
-fi
-if [ "$ready" -ne 1 ]; then
-    notok "daemon brings up $tap and answers on --ctl $USTACK_CTL"
-    exit 1
-fi
-ok "daemon brings up $tap and answers on --ctl $USTACK_CTL"
+start_daemon --log warn
 
 us_spawn "$ns" "$tmp/kecho.log" "$py" -c '
 import socket, sys, threading

@@ -150,46 +150,15 @@ engine_closed() {
     done
 }
 
-for b in "$daemon" "$san/echo-server" "$san/echo-client" "$san/unc" \
-    "$san/ustack-services" "$san/ustat"; do
-    if [ ! -x "$b" ]; then
-        notok "tcp_flow: $b is not built (make san)"
-        exit 1
-    fi
-done
-for t in nc tshark sha256sum ss "$py"; do
-    if ! command -v "$t" >/dev/null; then
-        notok "tcp_flow: $t is not installed (scripts/deps.sh)"
-        exit 1
-    fi
-done
-if ! us_netns_add "$ns"; then
-    notok "tcp_flow: cannot set up namespace $ns"
-    exit 1
-fi
+need_built tcp_flow "$daemon" "$san/echo-server" "$san/echo-client" "$san/unc" \
+    "$san/ustack-services" "$san/ustat"
+need_tools tcp_flow nc tshark sha256sum ss "$py"
+need_netns tcp_flow
 
 # ---- the daemon ----------------------------------------------------------------
 
 # --log info: the engine logs every state change, which the close checks read
-us_spawn "$ns" "$log" "$daemon" --tap "$tap" --addr "$stack/24" --gw "$host" \
-    --ctl "$USTACK_CTL" --pcap "$cap" --log info
-dpid=$US_LAST_PID
-ready=0
-if us_tap_up "$ns" "$tap" "$host/24" "$dpid" 15; then
-    for ((i = 0; i < 100; i++)); do
-        if [ -S "$USTACK_CTL" ] && in_ns "$san/ustat" >/dev/null 2>&1; then
-            ready=1
-            break
-        fi
-        kill -0 "$dpid" 2>/dev/null || break
-        sleep 0.05
-    done
-fi
-if [ "$ready" -ne 1 ]; then
-    notok "daemon brings up $tap and answers on --ctl $USTACK_CTL"
-    exit 1
-fi
-ok "daemon brings up $tap and answers on --ctl $USTACK_CTL"
+start_daemon --pcap "$cap" --log info
 
 spawn_app "echo-server -m poll" "$tmp/echo.log" "echoing on" \
     "$san/echo-server" -p 7 -m poll || exit 1

@@ -70,45 +70,14 @@ rows_of() {
     in_ns "$san/ustat" | awk -v p="$1" 'NR > 1 && $3 == p' | wc -l
 }
 
-for b in "$daemon" "$san/udp-echo-server" "$san/udp-echo-client" "$san/ustat" \
-    "$itest/udp_fork" "$itest/udp_poll" "$itest/udp_isolation" "$itest/udp_hold"; do
-    if [ ! -x "$b" ]; then
-        notok "udp: $b is not built (make san)"
-        exit 1
-    fi
-done
-for t in nc tshark setpriv "$py"; do
-    if ! command -v "$t" >/dev/null; then
-        notok "udp: $t is not installed (scripts/deps.sh)"
-        exit 1
-    fi
-done
-if ! us_netns_add "$ns"; then
-    notok "udp: cannot set up namespace $ns"
-    exit 1
-fi
+need_built udp "$daemon" "$san/udp-echo-server" "$san/udp-echo-client" "$san/ustat" \
+    "$itest/udp_fork" "$itest/udp_poll" "$itest/udp_isolation" "$itest/udp_hold"
+need_tools udp nc tshark setpriv "$py"
+need_netns udp
 
 # ---- the daemon, a ustack echo server, a kernel echo server -------------
 
-us_spawn "$ns" "$log" "$daemon" --tap "$tap" --addr "$stack/24" --gw "$host" \
-    --pcap "$cap" --ctl "$USTACK_CTL" --log warn
-dpid=$US_LAST_PID
-ready=0
-if us_tap_up "$ns" "$tap" "$host/24" "$dpid" 15; then
-    for ((i = 0; i < 100; i++)); do
-        if [ -S "$USTACK_CTL" ] && in_ns "$san/ustat" >/dev/null 2>&1; then
-            ready=1
-            break
-        fi
-        kill -0 "$dpid" 2>/dev/null || break
-        sleep 0.05
-    done
-fi
-if [ "$ready" -ne 1 ]; then
-    notok "daemon brings up $tap and answers on --ctl $USTACK_CTL"
-    exit 1
-fi
-ok "daemon brings up $tap and answers on --ctl $USTACK_CTL"
+start_daemon --pcap "$cap" --log warn
 check "control socket is mode 0660" test "$(stat -c %a "$USTACK_CTL")" = 660
 
 us_spawn "$ns" "$tmp/echo-server.log" "$san/udp-echo-server" -p 7

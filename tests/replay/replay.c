@@ -28,6 +28,7 @@
 #include "core/log.h"
 #include "dev/dev.h"
 #include "stack.h"
+#include "lib/engine_opts.h"
 #include "lib/frames.h"
 
 /* The largest frame a capture can hold: 64 KiB snaplen. */
@@ -54,70 +55,34 @@ usage(FILE *f)
                "[--mac MAC] --seed N [--mtu N] [--log LEVEL]\n");
 }
 
-static int
-parse_u64(const char *str, uint64_t *v)
-{
-    char *end;
-
-    errno = 0;
-    unsigned long long x = strtoull(str, &end, 0);
-    if (errno || end == str || *end || str[0] == '-')
-        return -1;
-    *v = x;
-    return 0;
-}
-
 int
 main(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"pcap", required_argument, NULL, 'p'},
-        {"addr", required_argument, NULL, 'a'},
-        {"gw", required_argument, NULL, 'g'},
-        {"mac", required_argument, NULL, 'm'},
-        {"seed", required_argument, NULL, 's'},
         {"mtu", required_argument, NULL, 'u'},
-        {"log", required_argument, NULL, 'l'},
+        ENGINE_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct stack_config cfg;
+    struct engine_opts eo;
     const char *pcap = NULL;
-    int have_addr = 0, have_seed = 0, have_mac = 0, c, li = 0;
+    int c, li = 0;
     uint64_t v;
 
-    stack_config_defaults(&cfg);
+    engine_opts_init(&eo);
     while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
+        int r = engine_opt(&eo, c, optarg);
+        if (r > 0)
+            continue;
+        if (r < 0)
+            goto bad;
         switch (c) {
         case 'p': pcap = optarg; break;
-        case 'a':
-            if (ip_prefix_parse(optarg, &cfg.addr, &cfg.prefix_len) < 0)
-                goto bad;
-            have_addr = 1;
-            break;
-        case 'g':
-            if (ip_parse(optarg, &cfg.gateway) < 0)
-                goto bad;
-            break;
-        case 'm':
-            if (mac_parse(optarg, cfg.mac) < 0)
-                goto bad;
-            have_mac = 1;
-            break;
-        case 's':
-            if (parse_u64(optarg, &cfg.seed) < 0)
-                goto bad;
-            have_seed = 1;
-            break;
         case 'u':
             if (parse_u64(optarg, &v) < 0 || v > UINT16_MAX)
                 goto bad;
-            cfg.mtu = (uint16_t)v;
-            break;
-        case 'l':
-            if ((cfg.log_level = log_level_parse(optarg)) < 0)
-                goto bad;
-            cfg.log_out = stderr;
+            eo.cfg.mtu = (uint16_t)v;
             break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -128,12 +93,10 @@ main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (optind != argc || !pcap || !have_addr || !have_seed) {
+    if (optind != argc || !pcap || engine_opts_done(&eo) < 0) {
         usage(stderr);
         return 2;
     }
-    if (!have_mac)
-        mac_from_addr(cfg.addr, cfg.mac); /* ustackd's default */
 
     char err[256] = "";
     struct dev *in = replay_open(pcap, err, sizeof(err));
@@ -143,7 +106,7 @@ main(int argc, char **argv)
         return 2;
     }
     struct rec_dev *out = rec_open();
-    struct stack *s = out ? stack_new(&cfg, &out->dev) : NULL;
+    struct stack *s = out ? stack_new(&eo.cfg, &out->dev) : NULL;
 
     if (!s) {
         fprintf(stderr, "replay: cannot create the engine\n");
@@ -178,7 +141,7 @@ main(int argc, char **argv)
             t = ts; /* the engine's clock never goes back */
         ts = t;
         records++;
-        if ((size_t)n >= 12 && memcmp(buf + 6, cfg.mac, 6) == 0) {
+        if ((size_t)n >= 12 && memcmp(buf + 6, eo.cfg.mac, 6) == 0) {
             if (frame_list_add(&want, buf, (size_t)n, records - 1) < 0) {
                 fprintf(stderr, "replay: out of memory\n");
                 rc = 2;

@@ -78,6 +78,7 @@
 #include "stack.h"
 #include "stack_var.h"
 #include "wire/tcp_hdr.h"
+#include "lib/engine_opts.h"
 #include "lib/frames.h"
 
 #define FRAME_MAX 65536
@@ -923,19 +924,6 @@ usage(FILE *f)
     fprintf(f, "\n");
 }
 
-static int
-parse_u64(const char *str, uint64_t *v)
-{
-    char *end;
-
-    errno = 0;
-    unsigned long long x = strtoull(str, &end, 0);
-    if (errno || end == str || *end || str[0] == '-')
-        return -1;
-    *v = x;
-    return 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -944,23 +932,24 @@ main(int argc, char **argv)
         {"pcap", required_argument, NULL, 'p'},
         {"replay", required_argument, NULL, 'R'},
         {"scenario", required_argument, NULL, 'S'},
-        {"addr", required_argument, NULL, 'a'},
-        {"gw", required_argument, NULL, 'g'},
-        {"mac", required_argument, NULL, 'm'},
-        {"seed", required_argument, NULL, 's'},
         {"timeout", required_argument, NULL, 't'},
-        {"log", required_argument, NULL, 'l'},
+        ENGINE_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct stack_config cfg;
+    struct engine_opts eo;
     const char *tap = NULL, *pcap = NULL, *replay = NULL;
     const struct scen_def *def = NULL;
-    int have_addr = 0, have_seed = 0, have_mac = 0, c, li = 0;
+    int c, li = 0;
     uint64_t timeout_s = LIVE_TIMEOUT_S;
 
-    stack_config_defaults(&cfg);
+    engine_opts_init(&eo);
     while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
+        int r = engine_opt(&eo, c, optarg);
+        if (r > 0)
+            continue;
+        if (r < 0)
+            goto bad;
         switch (c) {
         case 'L': tap = optarg; break;
         case 'p': pcap = optarg; break;
@@ -969,33 +958,9 @@ main(int argc, char **argv)
             if (!(def = scen_find(optarg)))
                 goto bad;
             break;
-        case 'a':
-            if (ip_prefix_parse(optarg, &cfg.addr, &cfg.prefix_len) < 0)
-                goto bad;
-            have_addr = 1;
-            break;
-        case 'g':
-            if (ip_parse(optarg, &cfg.gateway) < 0)
-                goto bad;
-            break;
-        case 'm':
-            if (mac_parse(optarg, cfg.mac) < 0)
-                goto bad;
-            have_mac = 1;
-            break;
-        case 's':
-            if (parse_u64(optarg, &cfg.seed) < 0)
-                goto bad;
-            have_seed = 1;
-            break;
         case 't':
             if (parse_u64(optarg, &timeout_s) < 0 || timeout_s == 0 || timeout_s > 3600)
                 goto bad;
-            break;
-        case 'l':
-            if ((cfg.log_level = log_level_parse(optarg)) < 0)
-                goto bad;
-            cfg.log_out = stderr;
             break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -1007,14 +972,12 @@ main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (optind != argc || !def || !have_addr || !have_seed || !!tap == !!replay ||
+    if (optind != argc || !def || engine_opts_done(&eo) < 0 || !!tap == !!replay ||
         !!tap != !!pcap) {
         usage(stderr);
         return 2;
     }
-    if (!have_mac)
-        mac_from_addr(cfg.addr, cfg.mac); /* ustackd's default */
     if (tap)
-        return run_live(&cfg, def, tap, pcap, (unsigned)timeout_s);
-    return run_replay(&cfg, def, replay);
+        return run_live(&eo.cfg, def, tap, pcap, (unsigned)timeout_s);
+    return run_replay(&eo.cfg, def, replay);
 }

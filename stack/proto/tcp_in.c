@@ -231,9 +231,17 @@ tcp_check_seq(struct stack *s, struct tcp_pcb *c, struct tcp_seg *g)
     tcp_seq seq = g->h.seq, end = seq + seg_len(g);
     int ok;
 
+    /* DEVIATION(rfc9293): the RFC accepts a zero-length segment only if
+     * SEG.SEQ < RCV.NXT + RCV.WND. A sender that filled our window beyond
+     * a hole sends its bare ACKs exactly at the right edge; dropping them
+     * loses the ACKs of our data (issue 7's stall). Like Linux
+     * (tcp_sequence), the right edge is included; with RCV.WND = 0 this is
+     * the RFC's SEG.SEQ = RCV.NXT. Not for a RST: RFC 5961 §3.2 drops one
+     * outside RCV.NXT =< SEG.SEQ < RCV.NXT + RCV.WND silently. */
     if (seg_len(g) == 0)
-        ok = wnd == 0 ? seq == c->rcv_nxt
-                      : seq_le(c->rcv_nxt, seq) && seq_lt(seq, c->rcv_nxt + wnd);
+        ok = seq_le(c->rcv_nxt, seq) &&
+             (g->h.flags & TCP_RST ? seq_lt(seq, c->rcv_nxt + wnd)
+                                   : seq_le(seq, c->rcv_nxt + wnd));
     else
         ok = wnd != 0 && ((seq_le(c->rcv_nxt, seq) && seq_lt(seq, c->rcv_nxt + wnd)) ||
                           (seq_lt(c->rcv_nxt, end) && seq_le(end, c->rcv_nxt + wnd)));

@@ -17,6 +17,48 @@ bad(enum tcp_bad *why, enum tcp_bad reason)
     return -EBADMSG;
 }
 
+/* One known option of olen bytes at o into r. -1 if its length is wrong. */
+static int
+tcp_parse_option(const uint8_t *o, uint8_t olen, struct tcp_repr *r)
+{
+    switch (o[0]) {
+    case TCP_OPT_MSS:
+        if (olen != 4)
+            return -1;
+        r->mss = be16_get(o + 2);
+        return 0;
+    case TCP_OPT_WSCALE:
+        if (olen != 3)
+            return -1;
+        r->has_wscale = 1;
+        r->wscale = o[2] > 14 ? 14 : o[2]; /* RFC 7323 §2.3 */
+        return 0;
+    case TCP_OPT_SACK_PERM: /* RFC 2018 §2 */
+        if (olen != 2)
+            return -1;
+        r->sack_perm = 1;
+        return 0;
+    case TCP_OPT_SACK: /* RFC 2018 §3: 2 + 8n bytes */
+        if (olen < 10 || (olen - 2) % 8 != 0 || olen > 2 + 8 * TCP_SACK_MAX)
+            return -1;
+        r->nsack = (uint8_t)((olen - 2) / 8);
+        for (unsigned i = 0; i < r->nsack; i++) {
+            r->sack[i].left = be32_get(o + 2 + 8 * i);
+            r->sack[i].right = be32_get(o + 6 + 8 * i);
+        }
+        return 0;
+    case TCP_OPT_TS: /* RFC 7323 §3.2 */
+        if (olen != 10)
+            return -1;
+        r->has_ts = 1;
+        r->tsval = be32_get(o + 2);
+        r->tsecr = be32_get(o + 6);
+        return 0;
+    default:
+        return 0; /* unknown: skipped by its length */
+    }
+}
+
 /* RFC 9293 §3.2: walk the options; unknown kinds are skipped by length. */
 static int
 tcp_parse_options(const uint8_t *o, size_t n, struct tcp_repr *r)
@@ -33,16 +75,9 @@ tcp_parse_options(const uint8_t *o, size_t n, struct tcp_repr *r)
         }
         if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n)
             return -1; /* no room for the length, or a bad length */
-        uint8_t olen = o[i + 1];
-        if (kind == TCP_OPT_MSS && olen == 4) {
-            r->mss = be16_get(o + i + 2);
-        } else if (kind == TCP_OPT_WSCALE && olen == 3) {
-            r->has_wscale = 1;
-            r->wscale = o[i + 2] > 14 ? 14 : o[i + 2]; /* RFC 7323 §2.3 */
-        } else if (kind == TCP_OPT_MSS || kind == TCP_OPT_WSCALE) {
+        if (tcp_parse_option(o + i, o[i + 1], r) < 0)
             return -1;
-        }
-        i += olen;
+        i += o[i + 1];
     }
     return 0;
 }
@@ -72,10 +107,87 @@ tcp_parse(const uint8_t *b, size_t len, uint32_t src, uint32_t dst, struct tcp_r
     return 0;
 }
 
+/* Option bytes before the SACK blocks. */
+static size_t
+tcp_opts_fixed(const struct tcp_repr *r)
+{
+    size_t n = (r->mss ? 4 : 0) + (r->has_wscale ? 4 : 0);
+
+    if (r->has_ts)
+        n += TCP_TS_LEN; /* SACK-Permitted rides in the TS option's NOPs */
+    else if (r->sack_perm)
+        n += 4;
+    return n;
+}
+
+unsigned
+tcp_sack_fit(const struct tcp_repr *r)
+{
+    size_t used = tcp_opts_fixed(r);
+    unsigned fit = used + 4 + 8 <= TCP_OPT_SPACE
+                       ? (unsigned)((TCP_OPT_SPACE - used - 4) / 8) : 0;
+
+    return r->nsack < fit ? r->nsack : fit;
+}
+
 size_t
 tcp_hdr_len(const struct tcp_repr *r)
 {
-    return TCP_HDR_MIN + (r->mss ? 4 : 0) + (r->has_wscale ? 4 : 0);
+    unsigned ns = tcp_sack_fit(r);
+
+    return TCP_HDR_MIN + tcp_opts_fixed(r) + (ns ? 4 + 8 * (size_t)ns : 0);
+}
+
+/* Write the options in Linux's layout, each group 4-byte aligned:
+ * MSS; SACK-Permitted + timestamps (or NOP NOP + either alone); NOP +
+ * window scale; NOP NOP + SACK blocks. Returns the end. */
+static uint8_t *
+tcp_emit_options(const struct tcp_repr *r, uint8_t *o)
+{
+    if (r->mss) {
+        o[0] = TCP_OPT_MSS;
+        o[1] = 4;
+        be16_put(o + 2, r->mss);
+        o += 4;
+    }
+    if (r->sack_perm || r->has_ts) {
+        if (r->sack_perm && r->has_ts) {
+            o[0] = TCP_OPT_SACK_PERM;
+            o[1] = 2;
+        } else {
+            o[0] = o[1] = TCP_OPT_NOP;
+        }
+        if (r->sack_perm && !r->has_ts) {
+            o[2] = TCP_OPT_SACK_PERM;
+            o[3] = 2;
+            o += 4;
+        } else {
+            o[2] = TCP_OPT_TS;
+            o[3] = 10;
+            be32_put(o + 4, r->tsval);
+            be32_put(o + 8, r->tsecr);
+            o += TCP_TS_LEN;
+        }
+    }
+    if (r->has_wscale) {
+        o[0] = TCP_OPT_NOP;
+        o[1] = TCP_OPT_WSCALE;
+        o[2] = 3;
+        o[3] = r->wscale;
+        o += 4;
+    }
+    unsigned ns = tcp_sack_fit(r);
+    if (ns) {
+        o[0] = o[1] = TCP_OPT_NOP;
+        o[2] = TCP_OPT_SACK;
+        o[3] = (uint8_t)(2 + 8 * ns);
+        for (unsigned i = 0; i < ns; i++) {
+            be32_put(o + 4 + 8 * i, r->sack[i].left);
+            be32_put(o + 8 + 8 * i, r->sack[i].right);
+        }
+        o += 4 + 8 * ns;
+    }
+    return o;
 }
 
 int
@@ -94,19 +206,7 @@ tcp_emit(const struct tcp_repr *r, uint8_t *b, size_t len, uint32_t src, uint32_
     be16_put(b + 14, r->wnd);
     be16_put(b + 16, 0);
     be16_put(b + 18, r->urg);
-    uint8_t *o = b + TCP_HDR_MIN;
-    if (r->mss) {
-        o[0] = TCP_OPT_MSS;
-        o[1] = 4;
-        be16_put(o + 2, r->mss);
-        o += 4;
-    }
-    if (r->has_wscale) {
-        o[0] = TCP_OPT_NOP;
-        o[1] = TCP_OPT_WSCALE;
-        o[2] = 3;
-        o[3] = r->wscale;
-    }
+    tcp_emit_options(r, b + TCP_HDR_MIN);
     be16_put(b + 16, cksum_finish(cksum_add(
                          cksum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)len), b, len)));
     return (int)hl;

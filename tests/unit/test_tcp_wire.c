@@ -62,10 +62,19 @@ test_tcp_parse_linux_syn(void **state)
     assert_int_equal(r.flags, TCP_SYN);
     assert_int_equal(r.wnd, 65495);
     assert_int_equal(r.urg, 0);
-    /* SACK permitted (4, 2) and timestamps (8, 10) are skipped by length */
     assert_int_equal(r.mss, 65495);
     assert_int_equal(r.has_wscale, 1);
     assert_int_equal(r.wscale, 10);
+    assert_int_equal(r.sack_perm, 1);
+    assert_int_equal(r.has_ts, 1);
+    assert_int_equal(r.tsval, 0xb212f908u);
+    assert_int_equal(r.tsecr, 0);
+    assert_int_equal(r.nsack, 0);
+    /* and we write the same SYN Linux did, option bytes and all */
+    uint8_t out[40];
+    assert_int_equal(tcp_hdr_len(&r), 40);
+    assert_int_equal(tcp_emit(&r, out, sizeof(out), LO, LO), 40);
+    assert_memory_equal(out, linux_syn, sizeof(linux_syn));
     assert_string_equal(tcp_fmt(&r, 0, s, sizeof(s)),
                         "53526 > 5555 [S] seq 153731709 ack 0 win 65495 len 0");
 
@@ -206,6 +215,11 @@ static const uint8_t bad_opts[][12] = {
     {2, 5, 5, 0xb4, 0, 1, 1, 1, 1, 1, 1, 1}, /* MSS of length 5 */
     {3, 4, 7, 0, 1, 1, 1, 1, 1, 1, 1, 1},    /* window scale of length 4 */
     {3, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* window scale of length 2 */
+    {4, 3, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* SACK-Permitted of length 3 */
+    {5, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* SACK with no block */
+    {5, 9, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1},    /* SACK of 2 + 7 bytes */
+    {8, 9, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1},    /* timestamps of length 9 */
+    {8, 11, 0, 0, 0, 1, 0, 0, 0, 2, 0, 1},   /* timestamps of length 11 */
 };
 
 static void
@@ -263,6 +277,55 @@ test_tcp_parse_malformed(void **state)
     assert_int_equal(r.mss, 1460);
 }
 
+/* RFC 2018 §3 blocks and RFC 7323 §3 timestamps on a data segment: the
+ * round trip, the layout, and how many blocks fit beside the timestamps. */
+static void
+test_tcp_sack_ts_round_trip(void **state)
+{
+    (void)state;
+    uint8_t b[80];
+    struct tcp_repr r = {.sport = 5, .dport = 6, .seq = 1, .ack = 2, .flags = TCP_ACK,
+                         .wnd = 100, .has_ts = 1, .tsval = 0x01020304, .tsecr = 0xa0b0c0d0,
+                         .nsack = 4};
+    struct tcp_repr back;
+    enum tcp_bad why;
+
+    for (unsigned i = 0; i < 4; i++)
+        r.sack[i] = (struct tcp_sack_block){0xfffffff0u + 100 * i, 50 + 100 * i};
+    /* 12 bytes of timestamps leave room for 3 blocks (4 + 24) */
+    assert_int_equal(tcp_sack_fit(&r), 3);
+    assert_int_equal(tcp_hdr_len(&r), 60);
+    assert_int_equal(tcp_emit(&r, b, 60, 1, 2), 60);
+    static const uint8_t ts[12] = {1, 1, 8, 10, 1, 2, 3, 4, 0xa0, 0xb0, 0xc0, 0xd0};
+    assert_memory_equal(b + 20, ts, sizeof(ts));
+    assert_memory_equal(b + 32, ((uint8_t[4]){1, 1, 5, 26}), 4);
+    assert_int_equal(tcp_parse(b, 60, 1, 2, &back, &why), 0);
+    assert_int_equal(back.has_ts, 1);
+    assert_int_equal(back.tsval, 0x01020304);
+    assert_int_equal(back.tsecr, 0xa0b0c0d0u);
+    assert_int_equal(back.nsack, 3);
+    for (unsigned i = 0; i < 3; i++) {
+        assert_int_equal(back.sack[i].left, r.sack[i].left);
+        assert_int_equal(back.sack[i].right, r.sack[i].right);
+    }
+    /* without timestamps all four fit (4 + 32 bytes) */
+    r.has_ts = 0;
+    assert_int_equal(tcp_sack_fit(&r), 4);
+    assert_int_equal(tcp_hdr_len(&r), 56);
+    assert_int_equal(tcp_emit(&r, b, 56, 1, 2), 56);
+    assert_int_equal(tcp_parse(b, 56, 1, 2, &back, &why), 0);
+    assert_int_equal(back.nsack, 4);
+    assert_int_equal(back.sack[3].right, r.sack[3].right);
+    assert_int_equal(back.has_ts, 0);
+    /* SACK-Permitted alone on a SYN: NOP NOP 4 2 */
+    struct tcp_repr syn = {.flags = TCP_SYN, .sack_perm = 1};
+    assert_int_equal(tcp_emit(&syn, b, 24, 1, 2), 24);
+    assert_memory_equal(b + 20, ((uint8_t[4]){1, 1, 4, 2}), 4);
+    assert_int_equal(tcp_parse(b, 24, 1, 2, &back, &why), 0);
+    assert_int_equal(back.sack_perm, 1);
+    assert_int_equal(back.has_ts, 0);
+}
+
 /* Every malformed case reaches the engine's counters, to a listener that
  * would otherwise answer: no SYN,ACK, no RST, no buffer kept. */
 static void
@@ -296,11 +359,11 @@ test_tcp_malformed_counted(void **state)
         fix_cksum(b, n, H_IP_PEER, H_IP_US);
         h_input(e, f, h_ip_frame(f, H_IP_PEER, H_IP_US, IP_PROTO_TCP, 5, 0, b, n));
     }
-    assert_int_equal(h_stat(e, "tcp.rx_segments"), 12);
+    assert_int_equal(h_stat(e, "tcp.rx_segments"), 4 + sizeof(bad_opts) / sizeof(bad_opts[0]));
     assert_int_equal(h_stat(e, "tcp.rx_bad_len"), 1);
     assert_int_equal(h_stat(e, "tcp.rx_bad_doff"), 2);
     assert_int_equal(h_stat(e, "tcp.rx_bad_cksum"), 1);
-    assert_int_equal(h_stat(e, "tcp.rx_bad_opt"), 8);
+    assert_int_equal(h_stat(e, "tcp.rx_bad_opt"), sizeof(bad_opts) / sizeof(bad_opts[0]));
     assert_int_equal(h_stat(e, "tcp.passive_opens"), 0);
     assert_int_equal(h_stat(e, "tcp.tx_segments") + h_stat(e, "tcp.tx_rst"), 0);
     assert_int_equal(e->rec->n, 0);
@@ -452,6 +515,7 @@ main(void)
         cmocka_unit_test(test_tcp_emit_linux_rst),
         cmocka_unit_test(test_tcp_round_trip),
         cmocka_unit_test(test_tcp_parse_malformed),
+        cmocka_unit_test(test_tcp_sack_ts_round_trip),
         cmocka_unit_test_teardown(test_tcp_malformed_counted, h_teardown),
         cmocka_unit_test(test_seq_compare_at_wrap),
         cmocka_unit_test(test_ring_wrap),

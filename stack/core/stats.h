@@ -50,7 +50,10 @@
     X(challenge_limited) X(tx_segments) X(tx_data_bytes) X(tx_rst)            \
     X(tx_nobufs) X(rto_expired) X(fast_retransmits) X(retransmitted_segs)     \
     X(persist_probes) X(keepalive_probes) X(delayed_acks) X(active_opens)     \
-    X(passive_opens) X(established) X(aborted) X(timed_out) X(time_wait_reused)
+    X(passive_opens) X(established) X(aborted) X(timed_out) X(time_wait_reused) \
+    X(rx_sack_blocks) X(rx_sack_bad) X(rx_dsack) X(tx_sack_blocks) X(tx_dsack)       \
+    X(sack_recoveries) X(sack_retransmits) X(sb_full) X(rack_lost) X(rack_reord)    \
+    X(tlp_probes) X(tlp_recovered) X(tlp_spurious)
 
 /* module name, list */
 #define STATS_MODULES(M)                                                       \

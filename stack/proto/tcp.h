@@ -30,6 +30,7 @@
 
 #include "core/ring.h"
 #include "core/seq.h"
+#include "wire/tcp_hdr.h"
 
 struct stack;
 struct pkb;
@@ -63,6 +64,29 @@ enum tcp_state {
 #define TCP_DELACK_US 200000       /* RFC 1122 §4.2.3.2: < 0.5 s; the issue: 200 ms */
 #define TCP_PERSIST_MIN_US 200000
 #define TCP_FIN_TIMEOUT_US 60000000 /* orphaned FIN_WAIT_2, as Linux tcp_fin_timeout */
+
+/* One segment we sent, a record of the SACK scoreboard (RFC 6675 §3):
+ * [seq, seq + len) of sequence space (a FIN counts one), when it last
+ * left, and what the peer told us of it. */
+struct tcp_txseg {
+    tcp_seq seq;
+    uint32_t len;
+    uint64_t xmit_us;
+    uint8_t flags;
+};
+#define TXS_SACKED 0x01  /* the peer holds it (RFC 2018) */
+#define TXS_LOST 0x02    /* deemed lost (RACK, RFC 8985; IsLost, RFC 6675) */
+#define TXS_RETRANS 0x04 /* retransmitted since it was last deemed lost */
+#define TXS_FIN 0x08     /* carries our FIN (its last unit of len) */
+#define TXS_EVER_RETRANS 0x10
+
+/* The scoreboard: the segments in [SND.UNA, SND.MAX), in order, in a
+ * circular array that grows by doubling up to TCP_SB_MAX records. */
+struct tcp_sb {
+    struct tcp_txseg *seg;
+    uint32_t cap, head, n;
+};
+#define TCP_SB_MAX 4096
 
 /* A segment received beyond RCV.NXT, held until the hole fills. */
 struct tcp_ooo {
@@ -133,6 +157,24 @@ struct tcp_pcb {
     uint8_t dupacks;
     uint8_t in_recovery;
     tcp_seq recover;
+
+    /* SACK (RFC 2018, RFC 2883, RFC 6675) and RACK-TLP (RFC 8985) */
+    uint8_t sack_ok;      /* both SYNs carried SACK-Permitted */
+    uint8_t n_sack_recent;
+    uint8_t has_dsack;    /* a duplicate to report in the next ACK */
+    tcp_seq sack_recent[TCP_SACK_MAX]; /* latest out-of-order arrivals, newest first */
+    struct tcp_sack_block dsack;
+    struct tcp_sb sb;     /* sender's scoreboard; seg NULL: not kept */
+    uint64_t rack_xmit_us;   /* RACK.xmit_ts: latest send time delivered */
+    tcp_seq rack_end_seq;    /* RACK.end_seq */
+    tcp_seq rack_fack;       /* highest end of data delivered (acked or SACKed) */
+    uint32_t rack_rtt_us, rack_min_rtt_us;
+    uint8_t rack_reord;      /* reordering seen (RACK.reordering_seen) */
+    uint8_t tlp_retrans;     /* the outstanding probe was a retransmission */
+    uint8_t tlp_dsacked;     /* ... and the peer D-SACKed it: nothing was lost */
+    uint8_t tlp_out;         /* a probe is outstanding */
+    tcp_seq tlp_high_seq;    /* SND.MAX when the probe left */
+    uint64_t t_reo, t_tlp;   /* RACK reordering timer, tail loss probe */
 
     /* keepalive (SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT) */
     uint8_t keepalive;
@@ -232,5 +274,42 @@ int tcp_cc_dupack(struct stack *s, struct tcp_pcb *c);
 void tcp_cc_timeout(struct stack *s, struct tcp_pcb *c);
 tcp_seq tcp_isn(struct stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
                 uint16_t rport);
+
+/* tcp_sack.c: SACK as receiver (blocks in our ACKs) and as sender (the
+ * scoreboard, RFC 6675 recovery); tcp_rack.c: RACK-TLP loss detection */
+void tcp_sack_rcv_note(struct tcp_pcb *c, tcp_seq seq);
+void tcp_sack_rcv_dup(struct stack *s, struct tcp_pcb *c, tcp_seq seq, tcp_seq end);
+void tcp_sack_fill(struct stack *s, struct tcp_pcb *c, struct tcp_repr *r);
+int tcp_sb_init(struct tcp_pcb *c);
+void tcp_sb_free(struct tcp_pcb *c);
+/* Record a segment of len units of sequence space leaving at seq. -1 if
+ * the scoreboard is full (the segment must not go). */
+int tcp_sb_sent(struct stack *s, struct tcp_pcb *c, tcp_seq seq, uint32_t len, int fin);
+int tcp_sb_full(const struct tcp_pcb *c);
+/* RFC 6675 §4 SetPipe: the bytes we believe are in the network. */
+uint32_t tcp_sb_pipe(const struct tcp_pcb *c);
+/* A segment is deemed lost and not yet sent again. */
+int tcp_sb_lost_pending(const struct tcp_pcb *c);
+/* An acceptable ACK on a connection with a scoreboard: SACK blocks,
+ * RACK, recovery. Returns 1 if loss recovery handled cwnd (the caller
+ * skips the normal growth). */
+int tcp_sack_ack(struct stack *s, struct tcp_pcb *c, const struct tcp_repr *h,
+                 uint32_t acked);
+/* Retransmit what the scoreboard holds lost, as cwnd - pipe allows. */
+void tcp_sack_retransmit(struct stack *s, struct tcp_pcb *c);
+/* RTO: every segment not SACKed is lost (RFC 6675 §5.1). */
+void tcp_sack_rto(struct stack *s, struct tcp_pcb *c);
+struct tcp_txseg *tcp_sb_at(const struct tcp_pcb *c, uint32_t i);
+void tcp_sb_send(struct stack *s, struct tcp_pcb *c, struct tcp_txseg *g);
+void tcp_rack_delivered(struct stack *s, struct tcp_pcb *c, const struct tcp_txseg *g);
+/* RFC 8985 §6.2 step 5: mark lost; returns the number newly lost. */
+int tcp_rack_detect_loss(struct stack *s, struct tcp_pcb *c);
+void tcp_tlp_arm(struct stack *s, struct tcp_pcb *c);
+void tcp_tlp_fire(struct stack *s, struct tcp_pcb *c);
+void tcp_reo_fire(struct stack *s, struct tcp_pcb *c);
+/* The ACK of a tail loss probe's episode (RFC 8985 §7.4). */
+void tcp_tlp_ack(struct stack *s, struct tcp_pcb *c, tcp_seq ack);
+/* Enter loss recovery (RFC 6675 §5 step 4) unless already in it. */
+void tcp_sack_enter_recovery(struct stack *s, struct tcp_pcb *c);
 
 #endif

@@ -106,7 +106,9 @@ tcp_drop(struct stack *s, struct tcp_pcb *c, int err)
                   : err                 ? "error"
                                         : "done");
     c->t_rexmt = c->t_delack = c->t_persist = c->t_keep = c->t_2msl = 0;
+    c->t_reo = c->t_tlp = 0;
     tcp_ooo_free(c);
+    tcp_sb_free(c);
     tcp_notify(s, c);
     tcp_unlink_child(c);
 }
@@ -122,6 +124,7 @@ tcp_reap(struct stack *s)
             *pp = c->next;
             tcp_unlink_child(c);
             tcp_ooo_free(c);
+            tcp_sb_free(c);
             ring_free(&c->snd);
             ring_free(&c->rcv);
             free(c);

@@ -106,6 +106,7 @@ tcp_syn_options(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
         c->wscale_ok = 0;
         c->snd_wscale = c->rcv_wscale = 0;
     }
+    c->sack_ok = g->h.sack_perm; /* RFC 2018 §2: we offer it on every SYN */
     c->snd_wnd = g->h.wnd; /* never scaled in a SYN */
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = g->h.seq;
@@ -172,6 +173,8 @@ tcp_established(struct stack *s, struct tcp_pcb *c, const char *why)
         c->rto_us = 3000000;
     tcp_set_state(s, c, TCP_ESTABLISHED, why);
     s->stats.tcp.established++;
+    if (c->sack_ok && !c->sb.seg)
+        tcp_sb_init(c); /* without it we send as if SACK were off */
     if (c->keepalive)
         c->t_keep = s->now_us + (uint64_t)c->keep_idle_s * 1000000;
     if (c->fin_queued) /* shutdown(SHUT_WR) came during the handshake */
@@ -260,6 +263,8 @@ tcp_check_seq(struct stack *s, struct tcp_pcb *c, struct tcp_seg *g)
     }
     if (!ok) {
         s->stats.tcp.rx_out_of_window++;
+        if (g->len && seq_le(end, c->rcv_nxt)) /* all old: RFC 2883 §4 */
+            tcp_sack_rcv_dup(s, c, seq, seq + g->len);
         /* §3.10.7.4 eighth: in TIME-WAIT a retransmitted FIN is
          * acknowledged and restarts the 2 MSL timeout */
         if (c->state == TCP_TIME_WAIT && (g->h.flags & TCP_FIN) && end == c->rcv_nxt)
@@ -278,6 +283,7 @@ tcp_check_seq(struct stack *s, struct tcp_pcb *c, struct tcp_seg *g)
         if (dup > g->len)
             dup = g->len;
         s->stats.tcp.rx_dup_data += dup ? 1 : 0;
+        tcp_sack_rcv_dup(s, c, g->h.seq, g->h.seq + dup);
         g->data += dup;
         g->len -= dup;
         g->h.seq += dup;
@@ -385,7 +391,7 @@ static void
 tcp_enter_time_wait(struct stack *s, struct tcp_pcb *c, const char *why)
 {
     tcp_set_state(s, c, TCP_TIME_WAIT, why);
-    c->t_rexmt = c->t_persist = c->t_keep = c->t_delack = 0;
+    c->t_rexmt = c->t_persist = c->t_keep = c->t_delack = c->t_reo = c->t_tlp = 0;
     c->t_2msl = s->now_us + 2ull * s->cfg.tcp_msl_s * 1000000;
 }
 
@@ -443,7 +449,13 @@ tcp_check_ack(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
         tcp_send_challenge_ack(s, c);
         return STEP_DROP;
     }
-    if (seq_gt(ack, c->snd_una)) {
+    if (c->sb.seg) { /* SACK: RFC 6675 and RACK-TLP decide */
+        uint32_t acked = seq_gt(ack, c->snd_una) ? tcp_ack_advance(s, c, ack) : 0;
+        if (!tcp_sack_ack(s, c, &g->h, acked) && acked)
+            tcp_cc_ack(s, c, acked);
+        if (acked)
+            tcp_notify(s, c); /* send space */
+    } else if (seq_gt(ack, c->snd_una)) {
         uint32_t acked = tcp_ack_advance(s, c, ack);
         tcp_cc_ack(s, c, acked);
         tcp_notify(s, c); /* send space */
@@ -493,8 +505,12 @@ tcp_ooo_insert(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
     struct tcp_ooo **pp = &c->ooo;
 
     for (; *pp; pp = &(*pp)->next) {
-        if ((*pp)->seq == g->h.seq && (*pp)->len >= g->len)
-            return; /* a duplicate of what we hold */
+        if ((*pp)->seq == g->h.seq && (*pp)->len >= g->len) {
+            /* a duplicate of what we hold: RFC 2883 §4 */
+            tcp_sack_rcv_dup(s, c, g->h.seq, g->h.seq + g->len);
+            tcp_sack_rcv_note(c, g->h.seq);
+            return;
+        }
         if (seq_gt((*pp)->seq, g->h.seq))
             break;
     }
@@ -515,6 +531,7 @@ tcp_ooo_insert(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
     *pp = o;
     c->ooo_segs++;
     s->stats.tcp.rx_ooo++;
+    tcp_sack_rcv_note(c, o->seq); /* RFC 2018 §4: its block goes first */
 }
 
 static void tcp_fin(struct stack *s, struct tcp_pcb *c);

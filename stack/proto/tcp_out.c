@@ -84,6 +84,13 @@ tcp_xmit(struct stack *s, struct tcp_pcb *c, tcp_seq seq, uint32_t len, uint8_t 
             r.has_wscale = 1;
             r.wscale = c->rcv_wscale;
         }
+        /* RFC 2018 §2: likewise SACK-Permitted */
+        r.sack_perm = c->state == TCP_SYN_SENT || c->sack_ok;
+    } else if (r.flags & TCP_ACK) {
+        tcp_sack_fill(s, c, &r);
+        /* the blocks must not push the frame past the MTU */
+        while (r.nsack && tcp_hdr_len(&r) + len + IPV4_HDR_MIN > s->cfg.mtu)
+            r.nsack--;
     }
     r.wnd = tcp_rcv_window(c, flags & TCP_SYN);
     size_t hl = tcp_hdr_len(&r);
@@ -174,6 +181,20 @@ tcp_output_syn(struct stack *s, struct tcp_pcb *c)
         tcp_timer_rexmt_restart(s, c);
 }
 
+/* Bytes of new data the windows let go now: the peer's window (RFC 9293
+ * §3.8.6.2.1) less what is sent beyond SND.UNA, and cwnd less what is in
+ * flight (RFC 5681 §3; with a scoreboard, RFC 6675's pipe). */
+static uint32_t
+tcp_usable(const struct tcp_pcb *c)
+{
+    uint32_t sent = tcp_flight(c);
+    uint32_t flight = c->sb.seg ? tcp_sb_pipe(c) : sent;
+    uint32_t by_wnd = c->snd_wnd > sent ? c->snd_wnd - sent : 0;
+    uint32_t by_cwnd = c->cwnd > flight ? c->cwnd - flight : 0;
+
+    return by_wnd < by_cwnd ? by_wnd : by_cwnd;
+}
+
 /* Nagle and sender SWS avoidance (RFC 1122 §4.2.3.4): may a segment of
  * n bytes go now, with `unsent` bytes queued? */
 static int
@@ -202,15 +223,15 @@ tcp_output(struct stack *s, struct tcp_pcb *c)
     default:
         break;
     }
+    if (c->sb.seg)
+        tcp_sack_retransmit(s, c);
     tcp_seq seq0 = tcp_data_seq0(c);
     uint32_t unsent = 0;
-    int nobufs = 0;
+    int nobufs = 0, sent_new = 0;
     for (;;) {
         uint32_t off = c->snd_nxt - seq0;
         unsent = off < c->snd.len ? (uint32_t)c->snd.len - off : 0;
-        uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
-        uint32_t flight = tcp_flight(c);
-        uint32_t usable = wnd > flight ? wnd - flight : 0;
+        uint32_t usable = tcp_usable(c);
         uint32_t n = unsent < c->snd_mss ? unsent : c->snd_mss;
         if (n > usable)
             n = usable;
@@ -231,10 +252,15 @@ tcp_output(struct stack *s, struct tcp_pcb *c)
             c->rtt_seq = c->snd_nxt + n + (fin ? 1 : 0);
             c->rtt_start_us = s->now_us;
         }
+        if (tcp_sb_full(c) && c->sb.n == c->sb.cap)
+            break; /* no record for it: wait for ACKs to free some */
         if (tcp_xmit(s, c, c->snd_nxt, n, flags) == -ENOBUFS) {
             nobufs = 1;
             break;
         }
+        if (seq_ge(c->snd_nxt, c->snd_max))
+            tcp_sb_sent(s, c, c->snd_nxt, n + (fin ? 1 : 0), fin);
+        sent_new = 1;
         c->snd_nxt += n + (fin ? 1 : 0);
         if (seq_gt(c->snd_nxt, c->snd_max))
             c->snd_max = c->snd_nxt;
@@ -259,6 +285,8 @@ tcp_output(struct stack *s, struct tcp_pcb *c)
      * FreeBSD's tcp_output keeps it running on ENOBUFS) */
     if (nobufs && !c->t_rexmt && !c->t_persist)
         tcp_timer_rexmt_restart(s, c);
+    if (sent_new && c->sb.seg)
+        tcp_tlp_arm(s, c);
     if (c->ack_now)
         tcp_send_ack(s, c);
 }
@@ -298,6 +326,7 @@ tcp_output_force(struct stack *s, struct tcp_pcb *c)
         return;
     if (tcp_xmit(s, c, c->snd_nxt, n, TCP_PSH) < 0)
         return;
+    tcp_sb_sent(s, c, c->snd_nxt, n, 0);
     c->snd_nxt += n;
     if (seq_gt(c->snd_nxt, c->snd_max))
         c->snd_max = c->snd_nxt;

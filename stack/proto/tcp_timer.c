@@ -7,6 +7,8 @@
  *   t_persist zero-window probe (RFC 9293 §3.8.6.1), backing off
  *   t_keep    keepalive (RFC 1122 §4.2.3.6), off unless SO_KEEPALIVE
  *   t_2msl    TIME_WAIT, and the orphaned FIN_WAIT_2 limit
+ *   t_reo     RACK's reordering window ends (tcp_rack.c, RFC 8985 §6.3)
+ *   t_tlp     tail loss probe (tcp_rack.c, RFC 8985 §7)
  */
 #include <errno.h>
 
@@ -91,7 +93,10 @@ tcp_timer_rexmt(struct stack *s, struct tcp_pcb *c)
     tcp_cc_timeout(s, c);
     c->backoff++;            /* RFC 6298 §5.5 */
     c->rtt_timing = 0;       /* Karn: no sample from a retransmitted segment */
-    c->snd_nxt = c->snd_una; /* go back to the first unacknowledged byte */
+    if (c->sb.seg)
+        tcp_sack_rto(s, c); /* resend what is not SACKed, in order */
+    else
+        c->snd_nxt = c->snd_una; /* go back to the first unacknowledged byte */
     c->retransmits++;
     tcp_output(s, c);
     if (!c->t_rexmt && tcp_flight(c))
@@ -159,6 +164,10 @@ tcp_timers(struct stack *s, struct tcp_pcb *c)
         if (c->state == TCP_CLOSED)
             return 0;
     }
+    if (c->t_reo && c->t_reo <= now)
+        tcp_reo_fire(s, c);
+    if (c->t_tlp && c->t_tlp <= now)
+        tcp_tlp_fire(s, c);
     if (c->t_persist && c->t_persist <= now)
         tcp_timer_persist(s, c);
     if (c->t_keep && c->t_keep <= now) {
@@ -196,6 +205,8 @@ tcp_poll_at(const struct stack *s)
         at = min_nonzero(at, c->t_persist);
         at = min_nonzero(at, c->t_keep);
         at = min_nonzero(at, c->t_2msl);
+        at = min_nonzero(at, c->t_reo);
+        at = min_nonzero(at, c->t_tlp);
     }
     return at ? at : STACK_NEVER;
 }

@@ -1,0 +1,427 @@
+/*
+ * tcp_sack.c - selective acknowledgments, both ways.
+ *
+ * As receiver (RFC 2018 §4, RFC 2883): the SACK blocks of our ACKs, made
+ * from the out-of-order queue. The first block holds the segment that
+ * arrived last, then the blocks of the other recent arrivals, newest
+ * first, then the rest. A duplicate (data at or below RCV.NXT, or data
+ * the queue already holds) is reported once as a D-SACK first block.
+ *
+ * As sender (RFC 6675): the scoreboard, one record per segment sent in
+ * [SND.UNA, SND.MAX) (struct tcp_txseg) in a circular array, so SACK
+ * information is kept in the send ring's own sequence terms and costs no
+ * allocation per segment. Records are marked SACKed from the peer's
+ * blocks, lost by RACK (tcp_rack.c, RFC 8985) or by RFC 6675's IsLost
+ * (DupThresh segments SACKed above), and retransmitted while cwnd > pipe
+ * (§4 SetPipe, NextSeg rule 1). Loss recovery starts on the first loss
+ * found and ends when SND.UNA passes the recovery point (§5).
+ *
+ * Leaves out: NextSeg rules 3 and 4 (rescue retransmissions: RACK's
+ * timers and TLP cover a lost tail), reneging detection beyond the RTO
+ * (an RTO keeps the SACKed marks, as Linux does), Proportional Rate
+ * Reduction (RFC 6937): cwnd drops to ssthresh on entering recovery.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/tcp.h"
+#include "stack_var.h"
+
+#define DUP_THRESH 3 /* RFC 6675 §2 DupThresh */
+
+/* ---- receiver: the blocks we send ---- */
+
+void
+tcp_sack_rcv_note(struct tcp_pcb *c, tcp_seq seq)
+{
+    unsigned n = c->n_sack_recent, i;
+
+    for (i = 0; i < n && c->sack_recent[i] != seq; i++)
+        ;
+    if (i == n && n < TCP_SACK_MAX)
+        c->n_sack_recent = (uint8_t)++n;
+    if (i == n)
+        i = n - 1;
+    memmove(&c->sack_recent[1], &c->sack_recent[0], i * sizeof(tcp_seq));
+    c->sack_recent[0] = seq;
+}
+
+/* RFC 2883 §4: report [seq, end) as a duplicate in the next ACK. */
+void
+tcp_sack_rcv_dup(struct stack *s, struct tcp_pcb *c, tcp_seq seq, tcp_seq end)
+{
+    (void)s;
+    if (!c->sack_ok || !seq_lt(seq, end))
+        return;
+    c->dsack = (struct tcp_sack_block){seq, end};
+    c->has_dsack = 1;
+    c->ack_now = 1;
+}
+
+static tcp_seq
+tcp_ooo_end(const struct tcp_ooo *o)
+{
+    return o->seq + o->len + o->fin;
+}
+
+/* The contiguous run of the out-of-order queue that holds seq. */
+static int
+tcp_ooo_block(const struct tcp_pcb *c, tcp_seq seq, struct tcp_sack_block *b)
+{
+    const struct tcp_ooo *o = c->ooo;
+
+    while (o) {
+        struct tcp_sack_block run = {o->seq, tcp_ooo_end(o)};
+        for (o = o->next; o && seq_le(o->seq, run.right); o = o->next)
+            if (seq_gt(tcp_ooo_end(o), run.right))
+                run.right = tcp_ooo_end(o);
+        if (seq_le(run.left, seq) && seq_lt(seq, run.right)) {
+            *b = run;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int
+tcp_block_listed(const struct tcp_repr *r, const struct tcp_sack_block *b)
+{
+    for (unsigned i = 0; i < r->nsack; i++)
+        if (r->sack[i].left == b->left && r->sack[i].right == b->right)
+            return 1;
+    return 0;
+}
+
+static void
+tcp_block_add(struct tcp_repr *r, const struct tcp_sack_block *b)
+{
+    if (r->nsack < TCP_SACK_MAX && !tcp_block_listed(r, b))
+        r->sack[r->nsack++] = *b;
+}
+
+/* RFC 2018 §4: the blocks of an ACK we are about to send. */
+void
+tcp_sack_fill(struct stack *s, struct tcp_pcb *c, struct tcp_repr *r)
+{
+    struct tcp_sack_block b;
+
+    r->nsack = 0;
+    if (!c->sack_ok)
+        return;
+    if (c->has_dsack) { /* RFC 2883 §4: first, once */
+        r->sack[r->nsack++] = c->dsack;
+        c->has_dsack = 0;
+        s->stats.tcp.tx_dsack++;
+    }
+    unsigned keep = 0;
+    for (unsigned i = 0; i < c->n_sack_recent; i++) {
+        if (!seq_gt(c->sack_recent[i], c->rcv_nxt) ||
+            !tcp_ooo_block(c, c->sack_recent[i], &b))
+            continue; /* delivered since */
+        c->sack_recent[keep++] = c->sack_recent[i];
+        tcp_block_add(r, &b);
+    }
+    c->n_sack_recent = (uint8_t)keep;
+    /* then the other runs, from the lowest */
+    for (const struct tcp_ooo *o = c->ooo; o && r->nsack < TCP_SACK_MAX; o = o->next)
+        if (tcp_ooo_block(c, o->seq, &b))
+            tcp_block_add(r, &b);
+    s->stats.tcp.tx_sack_blocks += tcp_sack_fit(r);
+}
+
+/* ---- sender: the scoreboard ---- */
+
+struct tcp_txseg *
+tcp_sb_at(const struct tcp_pcb *c, uint32_t i)
+{
+    return &c->sb.seg[(c->sb.head + i) % c->sb.cap];
+}
+
+int
+tcp_sb_init(struct tcp_pcb *c)
+{
+    c->sb.cap = 64;
+    c->sb.head = c->sb.n = 0;
+    c->sb.seg = calloc(c->sb.cap, sizeof(*c->sb.seg));
+    c->rack_fack = c->snd_una;
+    return c->sb.seg ? 0 : -1;
+}
+
+void
+tcp_sb_free(struct tcp_pcb *c)
+{
+    free(c->sb.seg);
+    memset(&c->sb, 0, sizeof(c->sb));
+}
+
+static int
+tcp_sb_grow(struct tcp_pcb *c)
+{
+    uint32_t cap = c->sb.cap * 2;
+
+    if (cap > TCP_SB_MAX)
+        return -1;
+    struct tcp_txseg *g = malloc(cap * sizeof(*g));
+    if (!g)
+        return -1;
+    for (uint32_t i = 0; i < c->sb.n; i++)
+        g[i] = *tcp_sb_at(c, i);
+    free(c->sb.seg);
+    c->sb.seg = g;
+    c->sb.cap = cap;
+    c->sb.head = 0;
+    return 0;
+}
+
+int
+tcp_sb_full(const struct tcp_pcb *c)
+{
+    return c->sb.seg && c->sb.n == c->sb.cap && c->sb.cap * 2 > TCP_SB_MAX;
+}
+
+int
+tcp_sb_sent(struct stack *s, struct tcp_pcb *c, tcp_seq seq, uint32_t len, int fin)
+{
+    if (!c->sb.seg || !len)
+        return 0;
+    if (c->sb.n == c->sb.cap && tcp_sb_grow(c) < 0) {
+        s->stats.tcp.sb_full++;
+        return -1;
+    }
+    struct tcp_txseg *g = tcp_sb_at(c, c->sb.n++);
+    *g = (struct tcp_txseg){.seq = seq, .len = len, .xmit_us = s->now_us,
+                            .flags = fin ? TXS_FIN : 0};
+    return 0;
+}
+
+uint32_t
+tcp_sb_pipe(const struct tcp_pcb *c)
+{
+    uint32_t pipe = 0;
+
+    for (uint32_t i = 0; i < c->sb.n; i++) {
+        const struct tcp_txseg *g = tcp_sb_at(c, i);
+        if (g->flags & TXS_SACKED)
+            continue;
+        if (!(g->flags & TXS_LOST)) /* RFC 6675 §4: not lost: in the network */
+            pipe += g->len;
+        if (g->flags & TXS_RETRANS) /* and so is its retransmission */
+            pipe += g->len;
+    }
+    return pipe;
+}
+
+/* Split the record i at seq (strictly inside it) into two. */
+static int
+tcp_sb_split(struct stack *s, struct tcp_pcb *c, uint32_t i, tcp_seq seq)
+{
+    if (c->sb.n == c->sb.cap && tcp_sb_grow(c) < 0) {
+        s->stats.tcp.sb_full++;
+        return -1;
+    }
+    for (uint32_t j = c->sb.n; j > i + 1; j--)
+        *tcp_sb_at(c, j) = *tcp_sb_at(c, j - 1);
+    c->sb.n++;
+    struct tcp_txseg *a = tcp_sb_at(c, i), *b = tcp_sb_at(c, i + 1);
+    *b = *a;
+    a->len = seq - a->seq;
+    a->flags &= (uint8_t)~TXS_FIN;
+    b->seq = seq;
+    b->len -= a->len;
+    return 0;
+}
+
+/* The cumulative ACK reached ack: release the records below it. */
+static void
+tcp_sb_ack(struct stack *s, struct tcp_pcb *c, tcp_seq ack)
+{
+    while (c->sb.n) {
+        struct tcp_txseg *g = tcp_sb_at(c, 0);
+        if (seq_le(g->seq + g->len, ack)) {
+            if (!(g->flags & TXS_SACKED))
+                tcp_rack_delivered(s, c, g);
+            c->sb.head = (c->sb.head + 1) % c->sb.cap;
+            c->sb.n--;
+            continue;
+        }
+        if (seq_lt(g->seq, ack)) { /* acked in part */
+            g->len -= ack - g->seq;
+            g->seq = ack;
+        }
+        break;
+    }
+}
+
+/* RFC 2018 §5 / RFC 2883 §4: a block is a D-SACK if it lies below the
+ * cumulative ACK, or inside the second block. */
+static int
+tcp_is_dsack(const struct tcp_repr *h, unsigned i)
+{
+    if (i != 0)
+        return 0;
+    if (seq_le(h->sack[0].right, h->ack))
+        return 1;
+    return h->nsack > 1 && seq_ge(h->sack[0].left, h->sack[1].left) &&
+           seq_le(h->sack[0].right, h->sack[1].right);
+}
+
+/* Mark the records inside one block SACKed, splitting at its edges. */
+static void
+tcp_sb_mark(struct stack *s, struct tcp_pcb *c, tcp_seq left, tcp_seq right)
+{
+    for (uint32_t i = 0; i < c->sb.n; i++) {
+        struct tcp_txseg *g = tcp_sb_at(c, i);
+        tcp_seq end = g->seq + g->len;
+        if (seq_le(end, left) || (g->flags & TXS_SACKED))
+            continue;
+        if (seq_ge(g->seq, right))
+            break;
+        if (seq_lt(g->seq, left)) {
+            if (tcp_sb_split(s, c, i, left) < 0)
+                return;
+            continue; /* the next record starts at left */
+        }
+        if (seq_gt(end, right) && tcp_sb_split(s, c, i, right) < 0)
+            return;
+        g = tcp_sb_at(c, i);
+        g->flags |= TXS_SACKED;
+        g->flags &= (uint8_t)~(TXS_LOST | TXS_RETRANS);
+        tcp_rack_delivered(s, c, g);
+    }
+}
+
+/* The peer's blocks: validated (RFC 2018 §3: inside what we sent, left
+ * before right) and marked. */
+static void
+tcp_sack_blocks(struct stack *s, struct tcp_pcb *c, const struct tcp_repr *h)
+{
+    for (unsigned i = 0; i < h->nsack; i++) {
+        tcp_seq l = h->sack[i].left, r = h->sack[i].right;
+        s->stats.tcp.rx_sack_blocks++;
+        if (tcp_is_dsack(h, i)) {
+            s->stats.tcp.rx_dsack++;
+            if (c->tlp_out && c->tlp_retrans && seq_lt(l, c->tlp_high_seq))
+                c->tlp_dsacked = 1;
+            continue;
+        }
+        if (!seq_lt(l, r) || seq_le(l, c->snd_una) || seq_gt(r, c->snd_max)) {
+            s->stats.tcp.rx_sack_bad++;
+            continue;
+        }
+        tcp_sb_mark(s, c, l, r);
+    }
+}
+
+/* RFC 6675 §4 IsLost: DupThresh segments SACKed above a record. */
+static int
+tcp_sb_islost(struct stack *s, struct tcp_pcb *c)
+{
+    int sacked_above = 0, marked = 0;
+
+    for (uint32_t i = c->sb.n; i-- > 0;) {
+        struct tcp_txseg *g = tcp_sb_at(c, i);
+        if (g->flags & TXS_SACKED) {
+            sacked_above++;
+            continue;
+        }
+        if (sacked_above >= DUP_THRESH && !(g->flags & (TXS_LOST | TXS_RETRANS))) {
+            g->flags |= TXS_LOST;
+            marked++;
+        }
+    }
+    (void)s;
+    return marked;
+}
+
+int
+tcp_sb_lost_pending(const struct tcp_pcb *c)
+{
+    for (uint32_t i = 0; i < c->sb.n; i++)
+        if ((tcp_sb_at(c, i)->flags & (TXS_LOST | TXS_RETRANS)) == TXS_LOST)
+            return 1;
+    return 0;
+}
+
+void
+tcp_sack_enter_recovery(struct stack *s, struct tcp_pcb *c)
+{
+    if (c->in_recovery || seq_lt(c->snd_una, c->recover))
+        return;
+    /* RFC 6675 §5 step 4: RecoveryPoint = HighData, cwnd = ssthresh */
+    c->ssthresh = tcp_flight(c) / 2 > 2u * c->snd_mss ? tcp_flight(c) / 2
+                                                       : 2u * c->snd_mss;
+    c->cwnd = c->ssthresh;
+    c->recover = c->snd_max;
+    c->in_recovery = 1;
+    s->stats.tcp.sack_recoveries++;
+}
+
+int
+tcp_sack_ack(struct stack *s, struct tcp_pcb *c, const struct tcp_repr *h,
+             uint32_t acked)
+{
+    (void)acked;
+    tcp_sb_ack(s, c, c->snd_una);
+    tcp_sack_blocks(s, c, h);
+    tcp_tlp_ack(s, c, c->snd_una);
+    int lost = tcp_rack_detect_loss(s, c) + tcp_sb_islost(s, c);
+    if (c->in_recovery && seq_ge(c->snd_una, c->recover)) {
+        c->in_recovery = 0; /* RFC 6675 §5: the recovery point is acknowledged */
+        c->cwnd = c->ssthresh;
+        return 1;
+    }
+    if ((lost || tcp_sb_lost_pending(c)) && !c->in_recovery)
+        tcp_sack_enter_recovery(s, c);
+    return c->in_recovery;
+}
+
+/* Send record g again (all of it: records are at most one MSS). */
+void
+tcp_sb_send(struct stack *s, struct tcp_pcb *c, struct tcp_txseg *g)
+{
+    int fin = (g->flags & TXS_FIN) != 0;
+    uint32_t n = g->len - (fin ? 1 : 0);
+
+    c->rtt_timing = 0; /* Karn */
+    c->retransmits++;
+    s->stats.tcp.retransmitted_segs++;
+    if (tcp_xmit(s, c, g->seq, n, (uint8_t)(fin ? TCP_FIN : 0)) < 0)
+        return;
+    g->xmit_us = s->now_us;
+    g->flags |= TXS_RETRANS | TXS_EVER_RETRANS;
+    if (!c->t_rexmt)
+        tcp_timer_rexmt_restart(s, c);
+}
+
+/* RFC 6675 §5 step (C): while cwnd - pipe >= 1 SMSS, NextSeg rule 1. */
+void
+tcp_sack_retransmit(struct stack *s, struct tcp_pcb *c)
+{
+    uint32_t pipe = tcp_sb_pipe(c);
+
+    for (uint32_t i = 0; i < c->sb.n; i++) {
+        struct tcp_txseg *g = tcp_sb_at(c, i);
+        if ((g->flags & (TXS_LOST | TXS_RETRANS | TXS_SACKED)) != TXS_LOST)
+            continue;
+        if (pipe + g->len > c->cwnd && pipe > 0)
+            break;
+        tcp_sb_send(s, c, g);
+        s->stats.tcp.sack_retransmits++;
+        pipe += g->len;
+    }
+}
+
+void
+tcp_sack_rto(struct stack *s, struct tcp_pcb *c)
+{
+    (void)s;
+    for (uint32_t i = 0; i < c->sb.n; i++) {
+        struct tcp_txseg *g = tcp_sb_at(c, i);
+        if (!(g->flags & TXS_SACKED)) {
+            g->flags |= TXS_LOST;
+            g->flags &= (uint8_t)~TXS_RETRANS;
+        }
+    }
+    c->tlp_out = 0;
+    c->t_tlp = c->t_reo = 0;
+}

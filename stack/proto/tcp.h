@@ -170,6 +170,9 @@ struct tcp_pcb {
     tcp_seq rack_fack;       /* highest end of data delivered (acked or SACKed) */
     uint32_t rack_rtt_us, rack_min_rtt_us;
     uint8_t rack_reord;      /* reordering seen (RACK.reordering_seen) */
+    uint8_t rack_reo_mult;   /* RACK.reo_wnd_mult: grows on D-SACKs */
+    uint8_t rack_reo_persist; /* recoveries left before the mult resets */
+    tcp_seq rack_dsack_round; /* SND.MAX when the mult last grew */
     uint8_t tlp_retrans;     /* the outstanding probe was a retransmission */
     uint8_t tlp_dsacked;     /* ... and the peer D-SACKed it: nothing was lost */
     uint8_t tlp_out;         /* a probe is outstanding */
@@ -294,7 +297,7 @@ int tcp_sb_lost_pending(const struct tcp_pcb *c);
  * RACK, recovery. Returns 1 if loss recovery handled cwnd (the caller
  * skips the normal growth). */
 int tcp_sack_ack(struct stack *s, struct tcp_pcb *c, const struct tcp_repr *h,
-                 uint32_t acked);
+                 int advanced);
 /* Retransmit what the scoreboard holds lost, as cwnd - pipe allows. */
 void tcp_sack_retransmit(struct stack *s, struct tcp_pcb *c);
 /* RTO: every segment not SACKed is lost (RFC 6675 §5.1). */
@@ -307,8 +310,10 @@ int tcp_rack_detect_loss(struct stack *s, struct tcp_pcb *c);
 void tcp_tlp_arm(struct stack *s, struct tcp_pcb *c);
 void tcp_tlp_fire(struct stack *s, struct tcp_pcb *c);
 void tcp_reo_fire(struct stack *s, struct tcp_pcb *c);
+void tcp_rack_dsack(struct stack *s, struct tcp_pcb *c);
+void tcp_rack_recovery_done(struct tcp_pcb *c);
 /* The ACK of a tail loss probe's episode (RFC 8985 §7.4). */
-void tcp_tlp_ack(struct stack *s, struct tcp_pcb *c, tcp_seq ack);
+void tcp_tlp_ack(struct stack *s, struct tcp_pcb *c, tcp_seq ack, int advanced);
 /* Enter loss recovery (RFC 6675 §5 step 4) unless already in it. */
 void tcp_sack_enter_recovery(struct stack *s, struct tcp_pcb *c);
 

@@ -450,10 +450,11 @@ tcp_check_ack(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
         return STEP_DROP;
     }
     if (c->sb.seg) { /* SACK: RFC 6675 and RACK-TLP decide */
-        uint32_t acked = seq_gt(ack, c->snd_una) ? tcp_ack_advance(s, c, ack) : 0;
-        if (!tcp_sack_ack(s, c, &g->h, acked) && acked)
+        int advanced = seq_gt(ack, c->snd_una);
+        uint32_t acked = advanced ? tcp_ack_advance(s, c, ack) : 0;
+        if (!tcp_sack_ack(s, c, &g->h, advanced) && advanced)
             tcp_cc_ack(s, c, acked);
-        if (acked)
+        if (advanced)
             tcp_notify(s, c); /* send space */
     } else if (seq_gt(ack, c->snd_una)) {
         uint32_t acked = tcp_ack_advance(s, c, ack);

@@ -19,9 +19,9 @@
  *
  * Works on the scoreboard of tcp_sack.c; only connections that negotiated
  * SACK have one (RFC 8985 §4: RACK needs SACK).
- * Leaves out: the adaptive reordering window (§6.2 step 4 with D-SACK
- * rounds): reo_wnd is min RTT / 4 once reordering was seen, else 0 in
- * recovery or with DupThresh segments SACKed.
+ * The reordering window is 0 until reordering is seen (in recovery, or
+ * with DupThresh segments SACKed), then min RTT / 4 times a multiplier
+ * that D-SACKs raise (§6.2 step 4), never more than SRTT.
  */
 #include "proto/tcp.h"
 #include "stack_var.h"
@@ -69,13 +69,36 @@ tcp_rack_sacked(const struct tcp_pcb *c)
     return n;
 }
 
-/* §6.2 step 4 */
+/* §6.2 step 4: a D-SACK means we retransmitted for nothing: widen the
+ * window by min RTT / 4, at most once a round trip; it narrows again
+ * after 16 recoveries without one. */
+void
+tcp_rack_dsack(struct stack *s, struct tcp_pcb *c)
+{
+    (void)s;
+    c->rack_reord = 1;
+    if (c->rack_reo_mult && seq_lt(c->snd_una, c->rack_dsack_round))
+        return;
+    if (c->rack_reo_mult < 255)
+        c->rack_reo_mult++;
+    c->rack_dsack_round = c->snd_max;
+    c->rack_reo_persist = 16;
+}
+
+/* A recovery ended: after 16 without a D-SACK the window is min RTT / 4. */
+void
+tcp_rack_recovery_done(struct tcp_pcb *c)
+{
+    if (c->rack_reo_persist && --c->rack_reo_persist == 0)
+        c->rack_reo_mult = 1;
+}
+
 static uint64_t
 tcp_rack_reo_wnd(const struct tcp_pcb *c)
 {
     if (!c->rack_reord && (c->in_recovery || tcp_rack_sacked(c) >= DUP_THRESH))
         return 0;
-    uint64_t w = c->rack_min_rtt_us / 4;
+    uint64_t w = (uint64_t)c->rack_min_rtt_us / 4 * (c->rack_reo_mult ? c->rack_reo_mult : 1);
     return c->srtt_us && w > c->srtt_us ? c->srtt_us : w;
 }
 
@@ -121,8 +144,9 @@ void
 tcp_tlp_arm(struct stack *s, struct tcp_pcb *c)
 {
     c->t_tlp = 0;
-    if (!c->sb.seg || !c->sb.n || c->in_recovery || c->tlp_out || tcp_sb_lost_pending(c))
-        return;
+    if (!c->sb.seg || !c->sb.n || c->in_recovery || c->tlp_out || !c->snd_wnd ||
+        tcp_sb_lost_pending(c))
+        return; /* a shut window is the persist timer's */
     uint64_t pto = c->srtt_us ? 2ull * c->srtt_us : 1000000;
     if (c->sb.n == 1)
         pto += TLP_WCDELACK_US;
@@ -163,20 +187,31 @@ tcp_tlp_fire(struct stack *s, struct tcp_pcb *c)
     tcp_timer_rexmt_restart(s, c);
 }
 
-/* §7.4: the probe's episode ends when SND.UNA passes what it covered. */
+/* §7.4: the end of a probe's episode. The ACK that reaches TLP.end_seq
+ * may be the original's; the probe's own answer is a D-SACK (nothing was
+ * lost), or an ACK beyond TLP.end_seq, or a duplicate ACK without a
+ * D-SACK (a peer that does not send them: nothing is concluded). */
 void
-tcp_tlp_ack(struct stack *s, struct tcp_pcb *c, tcp_seq ack)
+tcp_tlp_ack(struct stack *s, struct tcp_pcb *c, tcp_seq ack, int advanced)
 {
     if (!c->tlp_out || seq_lt(ack, c->tlp_high_seq))
         return;
-    c->tlp_out = 0;
-    if (!c->tlp_retrans)
-        return; /* new data: what it found lost, RACK handles */
+    if (!c->tlp_retrans) {
+        c->tlp_out = 0; /* new data: what it found lost, RACK handles */
+        return;
+    }
     if (c->tlp_dsacked) {
+        c->tlp_out = 0;
         s->stats.tcp.tlp_spurious++; /* the original arrived: nothing lost */
         return;
     }
+    if (ack == c->tlp_high_seq) {
+        if (!advanced)
+            c->tlp_out = 0;
+        return; /* else: wait for the probe's own answer */
+    }
     /* §7.4.2: the probe repaired a loss: respond as to any loss */
+    c->tlp_out = 0;
     s->stats.tcp.tlp_recovered++;
     c->ssthresh = c->cwnd / 2 > 2u * c->snd_mss ? c->cwnd / 2 : 2u * c->snd_mss;
     c->cwnd = c->ssthresh;

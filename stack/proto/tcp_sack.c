@@ -300,6 +300,7 @@ tcp_sack_blocks(struct stack *s, struct tcp_pcb *c, const struct tcp_repr *h)
         s->stats.tcp.rx_sack_blocks++;
         if (tcp_is_dsack(h, i)) {
             s->stats.tcp.rx_dsack++;
+            tcp_rack_dsack(s, c);
             if (c->tlp_out && c->tlp_retrans && seq_lt(l, c->tlp_high_seq))
                 c->tlp_dsacked = 1;
             continue;
@@ -353,25 +354,37 @@ tcp_sack_enter_recovery(struct stack *s, struct tcp_pcb *c)
     c->cwnd = c->ssthresh;
     c->recover = c->snd_max;
     c->in_recovery = 1;
+    c->tlp_out = 0; /* recovery answers for the probe's episode too */
+    c->t_tlp = 0;
     s->stats.tcp.sack_recoveries++;
+    /* step 4.3: the first segment deemed lost goes at once, whatever
+     * cwnd - pipe says */
+    for (uint32_t i = 0; i < c->sb.n; i++) {
+        struct tcp_txseg *g = tcp_sb_at(c, i);
+        if ((g->flags & (TXS_LOST | TXS_RETRANS | TXS_SACKED)) == TXS_LOST) {
+            tcp_sb_send(s, c, g);
+            s->stats.tcp.sack_retransmits++;
+            break;
+        }
+    }
 }
 
 int
-tcp_sack_ack(struct stack *s, struct tcp_pcb *c, const struct tcp_repr *h,
-             uint32_t acked)
+tcp_sack_ack(struct stack *s, struct tcp_pcb *c, const struct tcp_repr *h, int advanced)
 {
-    (void)acked;
     tcp_sb_ack(s, c, c->snd_una);
     tcp_sack_blocks(s, c, h);
-    tcp_tlp_ack(s, c, c->snd_una);
+    tcp_tlp_ack(s, c, c->snd_una, advanced);
     int lost = tcp_rack_detect_loss(s, c) + tcp_sb_islost(s, c);
     if (c->in_recovery && seq_ge(c->snd_una, c->recover)) {
         c->in_recovery = 0; /* RFC 6675 §5: the recovery point is acknowledged */
         c->cwnd = c->ssthresh;
+        tcp_rack_recovery_done(c);
         return 1;
     }
     if ((lost || tcp_sb_lost_pending(c)) && !c->in_recovery)
         tcp_sack_enter_recovery(s, c);
+    tcp_tlp_arm(s, c); /* RFC 8985 §7.2: restarted by an ACK */
     return c->in_recovery;
 }
 

@@ -107,7 +107,7 @@ tcp_xmit(struct stack *s, struct tcp_pcb *c, tcp_seq seq, uint32_t len, uint8_t 
         char b[96];
         SLOG(s, LOG_DEBUG, "tcp", "tx %s", tcp_fmt(&r, len, b, sizeof(b)));
     }
-    return ipv4_output(s, p, c->raddr, IP_PROTO_TCP);
+    return ipv4_output(s, p, c->raddr, IP_PROTO_TCP, tcp_ip_flags(c));
 }
 
 void
@@ -151,7 +151,7 @@ tcp_send_rst(struct stack *s, uint32_t src, uint32_t dst, uint16_t sport,
     }
     tcp_emit(&r, pkb_put(p, TCP_HDR_MIN), TCP_HDR_MIN, src, dst);
     s->stats.tcp.tx_rst++;
-    ipv4_output(s, p, dst, IP_PROTO_TCP);
+    ipv4_output(s, p, dst, IP_PROTO_TCP, IPV4_OUT_DF);
 }
 
 /* The SYN (or SYN,ACK) while the handshake is under way. */

@@ -181,7 +181,9 @@ tcp_may_send(const struct tcp_pcb *c, uint32_t n, uint32_t unsent)
 {
     if (n >= c->snd_mss)
         return 1;
-    if (n == unsent && (c->nodelay || tcp_flight(c) == 0))
+    /* Nagle holds back new data only: the tail sent before goes again at
+     * once (after the MSS fell, tcp_pmtu.c, it can be short) */
+    if (n == unsent && (c->nodelay || tcp_flight(c) == 0 || seq_lt(c->snd_nxt, c->snd_max)))
         return 1;
     return c->max_snd_wnd && n >= c->max_snd_wnd / 2;
 }

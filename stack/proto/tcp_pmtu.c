@@ -91,10 +91,8 @@ tcp_pmtu_applies(const struct tcp_pcb *c)
     case TCP_FIN_WAIT_1:
     case TCP_CLOSE_WAIT:
     case TCP_CLOSING:
-    case TCP_LAST_ACK:
-        return 1;
-    default:
-        return 0;
+    case TCP_LAST_ACK: return 1;
+    default: return 0;
     }
 }
 
@@ -170,7 +168,7 @@ static void
 tcp_icmp_unreach(struct stack *s, struct tcp_pcb *c, uint8_t code)
 {
     int err = code == ICMP_UNREACH_PORT || code == ICMP_UNREACH_PROTO ? ECONNREFUSED
-                                                                       : EHOSTUNREACH;
+                                                                      : EHOSTUNREACH;
 
     if (c->state == TCP_SYN_SENT) {
         tcp_drop(s, c, err);
@@ -196,8 +194,7 @@ tcp_icmp_lookup(struct stack *s, uint32_t src, uint16_t sport, uint32_t dst,
 }
 
 void
-tcp_icmp_error(struct stack *s, const struct icmp_repr *r, const uint8_t *q,
-               size_t q_len)
+tcp_icmp_error(struct stack *s, const struct icmp_repr *r, const uint8_t *q, size_t q_len)
 {
     size_t ihl = (size_t)(q[0] & 0x0f) * 4;
 

@@ -28,7 +28,7 @@
     X(rx_not_for_us) X(rx_link_bcast) X(rx_unknown_proto) X(rx_fragments)                      \
     X(reass_ok) X(reass_dup) X(reass_overlap) X(reass_timeout)                \
     X(reass_too_big) X(reass_no_mem) X(tx_packets) X(tx_fragments) X(tx_loopback)            \
-    X(tx_no_route) X(tx_nobufs) X(tx_too_big)
+    X(tx_no_route) X(tx_nobufs) X(tx_too_big) X(tx_df_too_big)
 
 #define STATS_ICMP(X)                                                          \
     X(rx_packets) X(rx_bad_len) X(rx_bad_cksum) X(rx_echo_requests)           \
@@ -50,7 +50,9 @@
     X(challenge_limited) X(tx_segments) X(tx_data_bytes) X(tx_rst)            \
     X(tx_nobufs) X(rto_expired) X(fast_retransmits) X(retransmitted_segs)     \
     X(persist_probes) X(keepalive_probes) X(delayed_acks) X(active_opens)     \
-    X(passive_opens) X(established) X(aborted) X(timed_out) X(time_wait_reused) \
+    X(passive_opens) X(established) X(aborted) X(timed_out) X(time_wait_reused)  \
+    X(rx_icmp_short) X(rx_icmp_no_conn) X(rx_icmp_bad_seq) X(rx_icmp_pmtu_stale)   \
+    X(rx_icmp_pmtu_handshake) X(pmtu_lowered) X(pmtu_clamped) X(pmtu_blackhole)    \
     X(rx_sack_blocks) X(rx_sack_bad) X(rx_dsack) X(tx_sack_blocks) X(tx_dsack)       \
     X(sack_recoveries) X(sack_retransmits) X(sb_full) X(rack_lost) X(rack_reord)    \
     X(tlp_probes) X(tlp_recovered) X(tlp_spurious)

@@ -56,7 +56,7 @@ icmp_echo_reply(struct stack *s, struct pkb *p, const struct ip_meta *m,
     struct icmp_repr rep = {.type = ICMP_ECHO_REPLY, .code = 0, .rest = req->rest};
     icmp_emit(&rep, pkb_data(p), p->len);
     s->stats.icmp.tx_echo_replies++;
-    ipv4_output(s, p, m->src, IP_PROTO_ICMP);
+    ipv4_output(s, p, m->src, IP_PROTO_ICMP, 0);
 }
 
 /* RFC 1122 §3.2.2.1: hand an error to the transport whose datagram it
@@ -72,7 +72,7 @@ icmp_error_input(struct stack *s, const struct pkb *p, const struct icmp_repr *r
     if (q[9] == IP_PROTO_UDP)
         udp_icmp_error(s, r->type, r->code, q, q_len);
     else if (q[9] == IP_PROTO_TCP)
-        tcp_icmp_error(s, r->type, r->code, q, q_len);
+        tcp_icmp_error(s, r, q, q_len);
 }
 
 void
@@ -151,7 +151,7 @@ icmp_error(struct stack *s, const struct pkb *p, const struct ip_meta *m,
         s->stats.icmp.tx_unreach++;
     else
         s->stats.icmp.tx_time_exceeded++;
-    ipv4_output(s, e, m->src, IP_PROTO_ICMP);
+    ipv4_output(s, e, m->src, IP_PROTO_ICMP, 0);
 }
 
 int
@@ -170,5 +170,5 @@ icmp_echo_request(struct stack *s, uint32_t dst, uint16_t id, uint16_t seq, size
     struct icmp_repr r = {.type = ICMP_ECHO_REQUEST, .rest = (uint32_t)id << 16 | seq};
     icmp_emit(&r, msg, ICMP_HDR_LEN + len);
     s->stats.icmp.tx_echo_requests++;
-    return ipv4_output(s, p, dst, IP_PROTO_ICMP);
+    return ipv4_output(s, p, dst, IP_PROTO_ICMP, 0);
 }

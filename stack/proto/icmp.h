@@ -5,7 +5,9 @@
  * allows; echo requests (stack_ping); error messages we send (destination
  * unreachable, time exceeded) with the RFC 1122 §3.2.2 rules on when not
  * to send one, rate-limited by a token bucket (RFC 1812 §4.3.2.8 idea).
- * Received errors are counted (and handed to transports once they exist).
+ * Received errors are counted and handed to the transport whose datagram
+ * they quote (udp_icmp_error, tcp_icmp_error; TCP also reads the next-hop
+ * MTU of "fragmentation needed", RFC 1191).
  * Leaves out: timestamp, address mask, redirects (ignored).
  */
 #ifndef USTACK_PROTO_ICMP_H

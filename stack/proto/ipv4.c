@@ -225,9 +225,10 @@ ipv4_loop_drain(struct stack *s)
 }
 
 int
-ipv4_output(struct stack *s, struct pkb *p, uint32_t dst, uint8_t proto)
+ipv4_output(struct stack *s, struct pkb *p, uint32_t dst, uint8_t proto, unsigned flags)
 {
-    struct ipv4_repr r = {.ttl = IPV4_TTL, .proto = proto, .src = s->addr, .dst = dst};
+    struct ipv4_repr r = {.ttl = IPV4_TTL, .proto = proto, .src = s->addr, .dst = dst,
+                          .frag = (flags & IPV4_OUT_DF) ? IPV4_FLAG_DF : 0};
     uint32_t next_hop;
     int bcast;
 
@@ -250,6 +251,13 @@ ipv4_output(struct stack *s, struct pkb *p, uint32_t dst, uint8_t proto)
     }
     if (p->len > IPV4_MAX_LEN - IPV4_HDR_MIN) {
         s->stats.ipv4.tx_too_big++;
+        pkb_free(p);
+        return -EMSGSIZE;
+    }
+    if (IPV4_HDR_MIN + p->len > s->cfg.mtu && (flags & IPV4_OUT_DF)) {
+        /* RFC 791 §3.2: a DF datagram is never fragmented; the caller
+         * (TCP's segment size) should have made it fit */
+        s->stats.ipv4.tx_df_too_big++;
         pkb_free(p);
         return -EMSGSIZE;
     }

@@ -4,7 +4,8 @@
  * Owns: header validation on input (RFC 791 §3.1, RFC 1122 §3.2.1),
  * which datagrams are ours, handing fragments to reassembly, dispatch to
  * the transport protocols, protocol-unreachable for the rest; on output,
- * on-link vs default-gateway routing and fragmentation to the MTU.
+ * on-link vs default-gateway routing and fragmentation to the MTU (or
+ * the Don't Fragment bit, for a caller doing path MTU discovery).
  * Leaves out: forwarding (we are a host), IP options (accepted and
  * ignored on input, never sent), multicast.
  */
@@ -37,9 +38,15 @@ void ipv4_input(struct stack *s, struct pkb *p, unsigned flags);
 /* Deliver what this host sent to itself (to our address or 127/8);
  * stack_poll calls it. */
 void ipv4_loop_drain(struct stack *s);
+/* ipv4_output flags */
+#define IPV4_OUT_DF 1 /* set Don't Fragment (RFC 791 §3.1; RFC 1191 §3
+                         path MTU discovery): never fragmented here */
+
 /* Send payload p (starting at the transport header) to dst. Consumes p.
- * 0, or -EHOSTUNREACH (no route), -ENOBUFS, -EMSGSIZE (over 65515). */
-int ipv4_output(struct stack *s, struct pkb *p, uint32_t dst, uint8_t proto);
+ * 0, or -EHOSTUNREACH (no route), -ENOBUFS, -EMSGSIZE (over 65515, or
+ * with IPV4_OUT_DF over the link MTU). */
+int ipv4_output(struct stack *s, struct pkb *p, uint32_t dst, uint8_t proto,
+                unsigned flags);
 /* 0 if dst can be reached (on-link or through the gateway), else
  * -ENETUNREACH. */
 int ipv4_route_check(const struct stack *s, uint32_t dst);

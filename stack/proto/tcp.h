@@ -7,8 +7,9 @@
  * step by step), output (tcp_out.c: segmentation, Nagle, silly window
  * avoidance, window updates, RSTs), timers (tcp_timer.c: retransmission
  * per RFC 6298, delayed ACK, persist, keepalive, TIME_WAIT), congestion
- * control (tcp_cc.c: RFC 5681 with NewReno recovery, RFC 6582), and the
- * socket-facing calls (tcp_api.c).
+ * control (tcp_cc.c: RFC 5681 with NewReno recovery, RFC 6582), ICMP
+ * errors and path MTU discovery (tcp_pmtu.c: RFC 5927, RFC 1191, a
+ * black-hole fallback), and the socket-facing calls (tcp_api.c).
  *
  * The engine knows nothing of file descriptors: ustackd's socket layer
  * calls the functions at the bottom of this file and is told, through
@@ -18,7 +19,7 @@
  *
  * Leaves out: SACK, timestamps (RTT is sampled per RFC 6298 with Karn's
  * rule instead), urgent data (the URG pointer is ignored), TCP Fast Open,
- * path MTU discovery, ECN.
+ * raising the path MTU again (RFC 1191 §6.3, RFC 4821 probing), ECN.
  */
 #ifndef USTACK_PROTO_TCP_H
 #define USTACK_PROTO_TCP_H
@@ -35,6 +36,7 @@
 struct stack;
 struct pkb;
 struct ip_meta;
+struct icmp_repr;
 
 /* RFC 9293 §3.3.2 */
 enum tcp_state {
@@ -64,6 +66,12 @@ enum tcp_state {
 #define TCP_DELACK_US 200000       /* RFC 1122 §4.2.3.2: < 0.5 s; the issue: 200 ms */
 #define TCP_PERSIST_MIN_US 200000
 #define TCP_FIN_TIMEOUT_US 60000000 /* orphaned FIN_WAIT_2, as Linux tcp_fin_timeout */
+#define TCP_PMTU_MIN 576      /* lowest path MTU we use: MSS 536 (RFC 9293 §3.7.1) */
+#define TCP_MSS_MIN 536       /* TCP_PMTU_MIN - 40 */
+#define TCP_BLACKHOLE_RTOS 3  /* consecutive RTOs of a full-sized segment before
+                                 the MSS is lowered (Linux gates its black-hole
+                                 detection on tcp_retries1 = 3) */
+#define TCP_BLACKHOLE_MSS 1024 /* first step down, as Linux tcp_base_mss */
 
 /* One segment we sent, a record of the SACK scoreboard (RFC 6675 §3):
  * [seq, seq + len) of sequence space (a FIN counts one), when it last
@@ -116,7 +124,13 @@ struct tcp_pcb {
     uint32_t rcv_wnd;     /* what we last advertised, scaled */
     tcp_seq rcv_adv;      /* right edge we last advertised (never moves back) */
 
-    uint16_t snd_mss;     /* segment size we send: min(peer's MSS, ours) */
+    uint16_t snd_mss;     /* segment size we send: min(peer's MSS, ours,
+                             pmtu - 40) */
+    uint16_t pmtu;        /* path MTU estimate (RFC 1191 §3): the link MTU,
+                             lowered by "fragmentation needed" or the
+                             black-hole fallback; never raised */
+    uint8_t pmtu_no_df;   /* a router asked for less than TCP_PMTU_MIN:
+                             send without DF so it may fragment (as Linux) */
     uint8_t snd_wscale;   /* peer's shift (applied to windows it sends) */
     uint8_t rcv_wscale;   /* our shift */
     uint8_t wscale_ok;    /* both sides sent the option (RFC 7323 §2.2) */
@@ -206,7 +220,9 @@ struct tcp_info_lite {
 /* engine side */
 int tcp_init(struct stack *s);
 void tcp_input(struct stack *s, struct pkb *p, const struct ip_meta *m);
-void tcp_icmp_error(struct stack *s, uint8_t type, uint8_t code, const uint8_t *q,
+/* An ICMP error r quoting q_len bytes of a datagram we sent (q: its IP
+ * header, at least 20 bytes, version 4, IHL checked by icmp.c). */
+void tcp_icmp_error(struct stack *s, const struct icmp_repr *r, const uint8_t *q,
                     size_t q_len);
 void tcp_poll(struct stack *s);
 uint64_t tcp_poll_at(const struct stack *s);
@@ -275,6 +291,11 @@ void tcp_cc_ack(struct stack *s, struct tcp_pcb *c, uint32_t acked);
 /* Returns 1 when the duplicate ACK triggers a fast retransmit. */
 int tcp_cc_dupack(struct stack *s, struct tcp_pcb *c);
 void tcp_cc_timeout(struct stack *s, struct tcp_pcb *c);
+/* The retransmission timer fired (backoff already counts it): the
+ * black-hole fallback may lower SND.MSS. */
+void tcp_pmtu_rto(struct stack *s, struct tcp_pcb *c);
+/* ipv4_output flags for c's segments: DF, unless pmtu_no_df. */
+unsigned tcp_ip_flags(const struct tcp_pcb *c);
 tcp_seq tcp_isn(struct stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
                 uint16_t rport);
 
@@ -300,6 +321,8 @@ int tcp_sack_ack(struct stack *s, struct tcp_pcb *c, const struct tcp_repr *h,
                  int advanced);
 /* Retransmit what the scoreboard holds lost, as cwnd - pipe allows. */
 void tcp_sack_retransmit(struct stack *s, struct tcp_pcb *c);
+/* Every segment not SACKed is to be sent again (an RTO, a lower path MTU). */
+void tcp_sb_all_lost(struct tcp_pcb *c);
 /* RTO: every segment not SACKed is lost (RFC 6675 §5.1). */
 void tcp_sack_rto(struct stack *s, struct tcp_pcb *c);
 struct tcp_txseg *tcp_sb_at(const struct tcp_pcb *c, uint32_t i);

@@ -155,7 +155,8 @@ tcp_open(struct stack *s, void *owner)
     c->state = TCP_CLOSED;
     c->sndbuf = c->rcvbuf = TCP_BUF_DEFAULT;
     c->rto_us = TCP_RTO_INITIAL_US;
-    c->snd_mss = 536;
+    c->snd_mss = TCP_MSS_MIN;
+    c->pmtu = s->cfg.mtu;
     c->keep_idle_s = 7200; /* RFC 1122 §4.2.3.6: at least two hours */
     c->keep_intvl_s = 75;
     c->keep_cnt = 9;

@@ -727,35 +727,3 @@ tcp_input(struct stack *s, struct pkb *p, const struct ip_meta *m)
 drop:
     pkb_free(p);
 }
-
-void
-tcp_icmp_error(struct stack *s, uint8_t type, uint8_t code, const uint8_t *q,
-               size_t q_len)
-{
-    size_t ihl = (size_t)(q[0] & 0x0f) * 4;
-
-    if (q_len < ihl + 8 || type != ICMP_DEST_UNREACH)
-        return;
-    uint32_t src = be32_get(q + 12), dst = be32_get(q + 16);
-    uint16_t sport = be16_get(q + ihl), dport = be16_get(q + ihl + 2);
-    tcp_seq seq = be32_get(q + ihl + 4);
-    for (struct tcp_pcb *c = s->tcp.pcbs; c; c = c->next) {
-        if (c->laddr != src || c->lport != sport || c->raddr != dst || c->rport != dport)
-            continue;
-        /* RFC 5927 §4.1: believe only errors quoting data in flight;
-         * RFC 1122 §4.2.3.9: soft errors; hard ones abort a handshake */
-        if (seq_lt(seq, c->snd_una) || seq_ge(seq, c->snd_max))
-            return;
-        int err = code == ICMP_UNREACH_PORT || code == ICMP_UNREACH_PROTO
-                      ? ECONNREFUSED : EHOSTUNREACH;
-        if (c->state == TCP_SYN_SENT) {
-            tcp_drop(s, c, err);
-            tcp_notify(s, c);
-            tcp_reap(s);
-        } else {
-            /* a soft error: counted; the retransmission timer decides */
-            s->stats.tcp.rx_icmp_soft++;
-        }
-        return;
-    }
-}

@@ -114,7 +114,7 @@ tcp_xmit(struct stack *s, struct tcp_pcb *c, tcp_seq seq, uint32_t len, uint8_t 
         char b[96];
         SLOG(s, LOG_DEBUG, "tcp", "tx %s", tcp_fmt(&r, len, b, sizeof(b)));
     }
-    return ipv4_output(s, p, c->raddr, IP_PROTO_TCP);
+    return ipv4_output(s, p, c->raddr, IP_PROTO_TCP, tcp_ip_flags(c));
 }
 
 void
@@ -158,7 +158,7 @@ tcp_send_rst(struct stack *s, uint32_t src, uint32_t dst, uint16_t sport,
     }
     tcp_emit(&r, pkb_put(p, TCP_HDR_MIN), TCP_HDR_MIN, src, dst);
     s->stats.tcp.tx_rst++;
-    ipv4_output(s, p, dst, IP_PROTO_TCP);
+    ipv4_output(s, p, dst, IP_PROTO_TCP, IPV4_OUT_DF);
 }
 
 /* The SYN (or SYN,ACK) while the handshake is under way. */
@@ -202,7 +202,9 @@ tcp_may_send(const struct tcp_pcb *c, uint32_t n, uint32_t unsent)
 {
     if (n >= c->snd_mss)
         return 1;
-    if (n == unsent && (c->nodelay || tcp_flight(c) == 0))
+    /* Nagle holds back new data only: the tail sent before goes again at
+     * once (after the MSS fell, tcp_pmtu.c, it can be short) */
+    if (n == unsent && (c->nodelay || tcp_flight(c) == 0 || seq_lt(c->snd_nxt, c->snd_max)))
         return 1;
     return c->max_snd_wnd && n >= c->max_snd_wnd / 2;
 }

@@ -388,12 +388,22 @@ tcp_sack_ack(struct stack *s, struct tcp_pcb *c, const struct tcp_repr *h, int a
     return c->in_recovery;
 }
 
-/* Send record g again (all of it: records are at most one MSS). */
+/* Send record g again, cut first to SND.MSS if that fell since it went
+ * (path MTU, tcp_pmtu.c): the rest becomes a record of its own. */
 void
 tcp_sb_send(struct stack *s, struct tcp_pcb *c, struct tcp_txseg *g)
 {
     int fin = (g->flags & TXS_FIN) != 0;
     uint32_t n = g->len - (fin ? 1 : 0);
+
+    if (n > c->snd_mss) {
+        uint32_t i = (uint32_t)((g - c->sb.seg + c->sb.cap - c->sb.head) % c->sb.cap);
+        if (tcp_sb_split(s, c, i, g->seq + c->snd_mss) < 0)
+            return;
+        g = tcp_sb_at(c, i);
+        fin = 0;
+        n = g->len;
+    }
 
     c->rtt_timing = 0; /* Karn */
     c->retransmits++;
@@ -425,9 +435,8 @@ tcp_sack_retransmit(struct stack *s, struct tcp_pcb *c)
 }
 
 void
-tcp_sack_rto(struct stack *s, struct tcp_pcb *c)
+tcp_sb_all_lost(struct tcp_pcb *c)
 {
-    (void)s;
     for (uint32_t i = 0; i < c->sb.n; i++) {
         struct tcp_txseg *g = tcp_sb_at(c, i);
         if (!(g->flags & TXS_SACKED)) {
@@ -435,6 +444,13 @@ tcp_sack_rto(struct stack *s, struct tcp_pcb *c)
             g->flags &= (uint8_t)~TXS_RETRANS;
         }
     }
+}
+
+void
+tcp_sack_rto(struct stack *s, struct tcp_pcb *c)
+{
+    (void)s;
+    tcp_sb_all_lost(c);
     c->tlp_out = 0;
     c->t_tlp = c->t_reo = 0;
 }

@@ -92,6 +92,7 @@ tcp_timer_rexmt(struct stack *s, struct tcp_pcb *c)
         c->syn_rexmt = 1;
     tcp_cc_timeout(s, c);
     c->backoff++;            /* RFC 6298 §5.5 */
+    tcp_pmtu_rto(s, c);      /* a black hole may be eating big segments */
     c->rtt_timing = 0;       /* Karn: no sample from a retransmitted segment */
     if (c->sb.seg)
         tcp_sack_rto(s, c); /* resend what is not SACKed, in order */

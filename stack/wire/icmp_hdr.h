@@ -3,7 +3,8 @@
  *
  * Owns: parse (with checksum over the whole message) and emit of the
  * 8-byte ICMP header. The 4 bytes after the checksum are kept raw in
- * `rest` (identifier and sequence for echo, unused for errors).
+ * `rest` (identifier and sequence for echo, the next-hop MTU for
+ * "fragmentation needed", unused for other errors).
  */
 #ifndef USTACK_WIRE_ICMP_HDR_H
 #define USTACK_WIRE_ICMP_HDR_H
@@ -23,6 +24,7 @@
 
 #define ICMP_UNREACH_PROTO 2
 #define ICMP_UNREACH_PORT 3
+#define ICMP_UNREACH_NEEDFRAG 4 /* fragmentation needed and DF set */
 #define ICMP_EXC_REASS 1 /* fragment reassembly time exceeded */
 
 struct icmp_repr {
@@ -40,6 +42,15 @@ int icmp_parse(const uint8_t *b, size_t len, struct icmp_repr *r, enum icmp_bad 
  * must already be at b + 8). Returns 8, or -EMSGSIZE. */
 int icmp_emit(const struct icmp_repr *r, uint8_t *b, size_t len);
 const char *icmp_fmt(const struct icmp_repr *r, char *buf, size_t cap);
+
+/* RFC 1191 §4: a "fragmentation needed" message carries the next-hop MTU
+ * in the low 16 bits of the word after the checksum (0 from a router
+ * older than RFC 1191). */
+static inline uint16_t
+icmp_next_hop_mtu(const struct icmp_repr *r)
+{
+    return (uint16_t)(r->rest & 0xffff);
+}
 
 /* RFC 1122 §3.2.2: the types that are error messages. */
 static inline int

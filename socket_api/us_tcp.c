@@ -438,10 +438,10 @@ us_tcp_info_fill(const struct ctl_tcp_info *ti, struct tcp_info *out)
     out->tcpi_rtt = ti->rtt_us;
     out->tcpi_rttvar = ti->rttvar_us;
     out->tcpi_snd_cwnd = us_segs(ti->cwnd, mss, 0);
-    /* an ssthresh still "arbitrarily high" (RFC 5681 §3.1) shows as
-     * Linux's TCP_INFINITE_SSTHRESH */
-    uint32_t ssthresh = us_segs(ti->ssthresh, mss, 0);
-    out->tcpi_snd_ssthresh = ssthresh >= 0x7fffffff / 2 ? 0x7fffffff : ssthresh;
+    /* an ssthresh still "arbitrarily high" (RFC 5681 §3.1: the engine's
+     * 2^31 - 1 bytes) shows as Linux's TCP_INFINITE_SSTHRESH */
+    out->tcpi_snd_ssthresh =
+        ti->ssthresh >= 0x7fffffff ? 0x7fffffff : us_segs(ti->ssthresh, mss, 0);
     out->tcpi_total_retrans = ti->total_retrans;
 }
 

@@ -2,10 +2,10 @@
  * test_ctl.c - the control protocol codec (socket_api/ctl_proto.c):
  * every message type in both directions encoded and decoded back, the
  * known bytes of a header, every malformed message the decoder must
- * refuse, encoding into a buffer too small, the socket-table rows, and a
- * seeded mutation loop over valid messages (every buffer is a heap block
- * of exactly the decoded length, so AddressSanitizer sees any read past
- * it).
+ * refuse (string option values included), encoding into a buffer too
+ * small, the socket-table rows, and a seeded mutation loop over valid
+ * messages (every buffer is a heap block of exactly the decoded length,
+ * so AddressSanitizer sees any read past it).
  */
 /* cmocka needs these before it */
 #include <setjmp.h>

@@ -93,7 +93,7 @@ struct ctl_tcp_info {
     uint32_t state;      /* enum tcp_state (RFC 9293 names) */
     uint32_t rtt_us, rttvar_us, rto_us;
     uint32_t snd_mss, cwnd, ssthresh;
-    uint32_t total_retrans; /* segments retransmitted, ever */
+    uint32_t total_retrans; /* retransmissions, ever (tcp_info_lite) */
     uint32_t snd_wnd, rcv_wnd;
     uint32_t unacked, unsent;
     uint32_t ca_state;   /* Linux's TCP_CA_*: 0 open .. 4 loss */

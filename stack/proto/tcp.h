@@ -184,7 +184,10 @@ struct tcp_info_lite {
     uint32_t rtt_us, rttvar_us, rto_us;
     uint32_t snd_mss, rcv_mss, pmtu;
     uint32_t cwnd, ssthresh; /* bytes */
-    uint32_t total_retrans; /* segments retransmitted, for the connection's life */
+    /* retransmissions over the connection's life: each timeout and each
+     * fast or partial-ACK retransmission counts one (Linux counts every
+     * segment sent again, the go-back after a timeout included) */
+    uint32_t total_retrans;
     uint32_t snd_wnd, rcv_wnd;
     uint32_t unacked, unsent, rcv_queued;
     /* bytes retransmitted and not yet acknowledged: after an RTO, what

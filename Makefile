@@ -89,7 +89,7 @@ build/san/%: build/san/apps/%.o $(APP_LIB:%.c=build/san/%.o) build/san/libustack
 
 build/san/tests/%: build/san/tests/unit/%.o $(UNIT_LIB:%.c=build/san/%.o) $(SAN_ENGINE) build/san/libustack.a
 	@mkdir -p $(@D)
-	$(CC) $(SAN) -o $@ $^ -lcmocka $(LIBS)
+	$(CC) $(SAN) -o $@ $^ -lcmocka $(LIBS) -lm
 # helper programs of the interop tests: socket API users, under ASan+UBSan
 build/san/itest/%: build/san/tests/interop/%.o build/san/libustack.a
 	@mkdir -p $(@D)

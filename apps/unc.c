@@ -25,7 +25,9 @@
  * what arrives, until interrupted.
  *
  * -q SECS: quit SECS seconds after the end of input (-q 0: at once), like
- * OpenBSD nc, whatever the peer does.
+ * OpenBSD nc, whatever the peer does. -C NAME: the TCP connection's
+ * congestion control (TCP_CONGESTION: cubic, reno), set before connecting
+ * or listening.
  *
  * Structure: a way to open the socket per mode (tcp_dial, tcp_listen,
  * udp_dial, udp_listen) and one pump per kind moving bytes both ways with
@@ -35,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +57,7 @@ struct unc_opts {
     int udp;                 /* -u; else TCP */
     int listen;              /* -l */
     int quit_secs;           /* -q; -1: do not quit at end of input */
+    const char *cc;          /* -C; NULL: the stack's default */
     struct sockaddr_in addr; /* the peer (dial) or our port (listen) */
 };
 
@@ -63,10 +67,11 @@ static unsigned char obuf[CHUNK_MAX]; /* standard input -> socket (TCP) */
 static void
 usage(void)
 {
-    fprintf(stderr, "usage: " PROG " [-u] [-q SECS] HOST PORT\n"
-                    "       " PROG " [-u] -l [-q SECS] PORT\n"
+    fprintf(stderr, "usage: " PROG " [-u] [-q SECS] [-C CC] HOST PORT\n"
+                    "       " PROG " [-u] -l [-q SECS] [-C CC] PORT\n"
                     "  TCP unless -u (UDP); -l listen (TCP: accept one connection);\n"
-                    "  -q SECS quit SECS after end of input\n");
+                    "  -q SECS quit SECS after end of input;\n"
+                    "  -C CC TCP congestion control (cubic, reno)\n");
     exit(2);
 }
 
@@ -94,14 +99,26 @@ write_all(int fd, const unsigned char *p, size_t len)
     }
 }
 
-/* HOST PORT: a connected TCP socket, non-blocking for the pump. */
+/* A TCP socket, with -C's congestion control. */
 static int
-tcp_dial(const struct unc_opts *o)
+tcp_socket(const struct unc_opts *o)
 {
     int fd = us_socket(AF_INET, SOCK_STREAM, 0);
 
     if (fd < 0)
         app_fail("socket");
+    if (o->cc && us_setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, o->cc,
+                               (socklen_t)strlen(o->cc)) < 0)
+        app_fail("setsockopt TCP_CONGESTION");
+    return fd;
+}
+
+/* HOST PORT: a connected TCP socket, non-blocking for the pump. */
+static int
+tcp_dial(const struct unc_opts *o)
+{
+    int fd = tcp_socket(o);
+
     while (us_connect(fd, (const struct sockaddr *)&o->addr, sizeof(o->addr)) < 0) {
         if (errno != EINTR)
             app_fail("connect");
@@ -117,10 +134,8 @@ tcp_dial(const struct unc_opts *o)
 static int
 tcp_listen(const struct unc_opts *o)
 {
-    int lfd = us_socket(AF_INET, SOCK_STREAM, 0), one = 1, fd;
+    int lfd = tcp_socket(o), one = 1, fd;
 
-    if (lfd < 0)
-        app_fail("socket");
     if (us_setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
         app_fail("setsockopt SO_REUSEADDR");
     if (us_bind(lfd, (const struct sockaddr *)&o->addr, sizeof(o->addr)) < 0)
@@ -308,11 +323,12 @@ main(int argc, char **argv)
     struct unc_opts o = {.quit_secs = -1, .addr = {.sin_family = AF_INET}};
     int c;
 
-    while ((c = getopt(argc, argv, "ulq:h")) != -1) {
+    while ((c = getopt(argc, argv, "ulq:C:h")) != -1) {
         switch (c) {
         case 'u': o.udp = 1; break;
         case 'l': o.listen = 1; break;
         case 'q': o.quit_secs = (int)app_num(optarg, "SECS", 0, 86400, usage); break;
+        case 'C': o.cc = optarg; break;
         default: usage();
         }
     }

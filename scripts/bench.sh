@@ -46,6 +46,11 @@
 #            ustack -> kernel  from build/unc (on the TAP)
 #            kernel -> kernel  across the veth (the reference)
 #          time from the sender's start to the receiver's last byte
+#   cc     bulk with unc, the sender's congestion control chosen with unc
+#          -C (TCP_CONGESTION): cubic and reno, ustack -> kernel and, for
+#          reference, kernel -> kernel. Without loss on the path both stay
+#          in slow start, so the figures should agree; a difference is
+#          the cost of the algorithm itself
 #   echo   echo-client -n BENCH_TCP_MB, one connection, every byte checked:
 #            ustack -> ustack  build/echo-client to build/echo-server -m
 #                              poll, both on ustack (inside the daemon)
@@ -314,14 +319,16 @@ tcp_listening() {
     return 1
 }
 
-# tcp_bulk PATH TOOL PORT: "microseconds bytes_received" of one transfer
-# of $tmp/tcp.bin, from the sender's start to the receiver's end. TOOL is
-# what runs on the kernel's end (unc: the kernel-socket build, nc)
+# tcp_bulk PATH TOOL PORT [CC]: "microseconds bytes_received" of one
+# transfer of $tmp/tcp.bin, from the sender's start to the receiver's end.
+# TOOL is what runs on the kernel's end (unc: the kernel-socket build,
+# nc); CC the sender's congestion control (unc -C), else the default
 tcp_bulk() {
     local tool=$2 port=$3 krecv rns rcmd rkind sns t0 t1 rpid
-    local -a ksend send
+    local -a ksend send cc=()
+    [ -n "${4:-}" ] && cc=(-C "$4")
     if [ "$tool" = unc ]; then
-        krecv="$tmp/k-unc -l" ksend=("$tmp/k-unc")
+        krecv="$tmp/k-unc -l" ksend=("$tmp/k-unc" "${cc[@]}")
     else
         krecv="nc -l" ksend=(nc -N)
     fi
@@ -332,7 +339,7 @@ tcp_bulk() {
         ;;
     ustack-kernel)
         rns=$ns_us rkind=k rcmd="$krecv $([ "$tool" = nc ] && echo 10.0.0.1) $port"
-        sns=$ns_us send=(build/unc 10.0.0.1 "$port")
+        sns=$ns_us send=(build/unc "${cc[@]}" 10.0.0.1 "$port")
         ;;
     kernel-kernel)
         rns=$ns_b rkind=k rcmd="$krecv $([ "$tool" = nc ] && echo 10.0.1.2) $port"
@@ -425,6 +432,39 @@ for tool in "${bulk_tools[@]}"; do
     printf 'ratio ustack/kernel (%s): kernel -> ustack %s, ustack -> kernel %s\n' "$tool" \
         "$(ratio "${bulk[kernel-ustack.$tool]}" "${bulk[kernel-kernel.$tool]}")" \
         "$(ratio "${bulk[ustack-kernel.$tool]}" "${bulk[kernel-kernel.$tool]}")"
+done
+unset res
+
+# the sender's congestion control
+echo
+echo "TCP bulk by the sender's congestion control (unc -C): $tcp_mb MiB, unc on both ends; median of $tcp_runs runs"
+printf '%-17s %-6s %9s %7s %s\n' "sender -> receiver" cc MB/s Gb/s "bytes received"
+declare -A res=()
+for ((run = 0; run < tcp_runs; run++)); do
+    for cc in cubic reno; do
+        for path in ustack-kernel kernel-kernel; do
+            port=$((port + 1))
+            res[$path.$cc.$run]=$(tcp_bulk "$path" unc "$port" "$cc")
+        done
+    done
+done
+for path in ustack-kernel kernel-kernel; do
+    for cc in cubic reno; do
+        vals=()
+        counts=""
+        for ((run = 0; run < tcp_runs; run++)); do
+            read -r us n <<<"${res[$path.$cc.$run]}"
+            if [ "$n" = "$tcp_bytes" ] && [ "$us" != - ]; then
+                vals+=("$(awk -v b="$n" -v us="$us" 'BEGIN { printf "%.1f", b / us }')")
+                counts+=" ok"
+            else
+                counts+=" ${n:-0}!"
+            fi
+        done
+        m=$(median "${vals[@]}")
+        printf '%-17s %-6s %9s %7s %s\n' "${path%-*} -> ${path#*-}" "$cc" "$m" "$(gbps "$m")" \
+            "$tcp_bytes:$counts"
+    done
 done
 unset res
 

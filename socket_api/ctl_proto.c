@@ -25,6 +25,8 @@ ctl_body_len(int type, enum ctl_dir dir)
     case CTL_SHUTDOWN: return dir == CTL_REQUEST ? 4 : 0;
     case CTL_LIST: return dir == CTL_REQUEST ? 4 : -1;
     case CTL_TCP_INFO: return dir == CTL_REQUEST ? 0 : CTL_TCP_INFO_LEN;
+    case CTL_SETSOCKOPT_STR: return dir == CTL_REQUEST ? 8 + CTL_OPT_STR_LEN : 0;
+    case CTL_GETSOCKOPT_STR: return dir == CTL_REQUEST ? 8 : 8 + CTL_OPT_STR_LEN;
     default: return -2;
     }
 }
@@ -78,25 +80,76 @@ get_addr(struct cur *c, struct ctl_addr *a)
     get(c, &a->family, 2);
 }
 
-/* struct ctl_tcp_info: twelve u32 in declaration order */
+/* struct ctl_tcp_info: twenty-two u32 in declaration order */
+#define CTL_TCP_INFO_N (CTL_TCP_INFO_LEN / 4)
+
+static void
+tcp_info_fields(struct ctl_tcp_info *t, uint32_t *f[CTL_TCP_INFO_N])
+{
+    uint32_t *const v[CTL_TCP_INFO_N] = {
+        &t->state, &t->rtt_us, &t->rttvar_us, &t->rto_us, &t->snd_mss, &t->cwnd,
+        &t->ssthresh, &t->total_retrans, &t->snd_wnd, &t->rcv_wnd, &t->unacked,
+        &t->unsent, &t->ca_state, &t->backoff, &t->options, &t->snd_wscale,
+        &t->rcv_wscale, &t->rcv_mss, &t->pmtu, &t->retrans, &t->sacked, &t->lost,
+    };
+    memcpy(f, v, sizeof(v));
+}
+
 static void
 put_tcp_info(struct cur *c, const struct ctl_tcp_info *t)
 {
-    const uint32_t v[12] = {t->state, t->rtt_us, t->rttvar_us, t->rto_us,
-                            t->snd_mss, t->cwnd, t->ssthresh, t->retransmits,
-                            t->snd_wnd, t->rcv_wnd, t->unacked, t->unsent};
-    for (int i = 0; i < 12; i++)
-        put(c, &v[i], 4);
+    struct ctl_tcp_info copy = *t;
+    uint32_t *f[CTL_TCP_INFO_N];
+
+    tcp_info_fields(&copy, f);
+    for (int i = 0; i < CTL_TCP_INFO_N; i++)
+        put(c, f[i], 4);
 }
 
 static void
 get_tcp_info(struct cur *c, struct ctl_tcp_info *t)
 {
-    uint32_t *const v[12] = {&t->state, &t->rtt_us, &t->rttvar_us, &t->rto_us,
-                             &t->snd_mss, &t->cwnd, &t->ssthresh, &t->retransmits,
-                             &t->snd_wnd, &t->rcv_wnd, &t->unacked, &t->unsent};
-    for (int i = 0; i < 12; i++)
-        get(c, v[i], 4);
+    uint32_t *f[CTL_TCP_INFO_N];
+
+    tcp_info_fields(t, f);
+    for (int i = 0; i < CTL_TCP_INFO_N; i++)
+        get(c, f[i], 4);
+}
+
+/* A string value as ctl_proto.h has it: a NUL, and nothing but NULs
+ * after the first. */
+static int
+opt_str_ok(const char *v)
+{
+    size_t n = strnlen(v, CTL_OPT_STR_LEN);
+
+    if (n == CTL_OPT_STR_LEN)
+        return 0;
+    for (size_t i = n; i < CTL_OPT_STR_LEN; i++)
+        if (v[i])
+            return 0;
+    return 1;
+}
+
+static void
+put_sockopt_str(struct cur *c, const struct ctl_sockopt_str *o, int with_value)
+{
+    put(c, &o->level, 4);
+    put(c, &o->name, 4);
+    if (with_value)
+        put(c, o->value, CTL_OPT_STR_LEN);
+}
+
+static void
+get_sockopt_str(struct cur *c, struct ctl_sockopt_str *o, int with_value)
+{
+    get(c, &o->level, 4);
+    get(c, &o->name, 4);
+    if (with_value) {
+        get(c, o->value, CTL_OPT_STR_LEN);
+        if (!opt_str_ok(o->value))
+            c->bad = 1;
+    }
 }
 
 static void
@@ -176,7 +229,26 @@ put_body(struct cur *c, const struct ctl_msg *m, enum ctl_dir dir)
         if (dir == CTL_REPLY)
             put_tcp_info(c, &m->u.tcp_info);
         break;
+    case CTL_SETSOCKOPT_STR:
+        if (dir == CTL_REQUEST)
+            put_sockopt_str(c, &m->u.sockopt_str, 1);
+        break;
+    case CTL_GETSOCKOPT_STR:
+        put_sockopt_str(c, &m->u.sockopt_str, dir == CTL_REPLY);
+        break;
     }
+}
+
+/* Values put_body would write that get_body would refuse. */
+static int
+body_ok(const struct ctl_msg *m, enum ctl_dir dir)
+{
+    if (dir == CTL_REPLY && m->h.status < 0)
+        return 1;
+    if ((m->h.type == CTL_SETSOCKOPT_STR && dir == CTL_REQUEST) ||
+        (m->h.type == CTL_GETSOCKOPT_STR && dir == CTL_REPLY))
+        return opt_str_ok(m->u.sockopt_str.value);
+    return 1;
 }
 
 int
@@ -191,6 +263,8 @@ ctl_encode(const struct ctl_msg *m, enum ctl_dir dir, uint8_t *buf, size_t cap)
     } else if (m->data_len > CTL_DATA_MAX) {
         return -EMSGSIZE;
     }
+    if (!body_ok(m, dir))
+        return -EINVAL;
     struct cur c = {.w = buf, .left = cap};
     uint16_t magic = CTL_MAGIC;
     uint8_t version = CTL_VERSION;
@@ -266,6 +340,13 @@ get_body(struct cur *c, struct ctl_msg *m, enum ctl_dir dir)
     case CTL_TCP_INFO:
         if (dir == CTL_REPLY)
             get_tcp_info(c, &m->u.tcp_info);
+        break;
+    case CTL_SETSOCKOPT_STR:
+        if (dir == CTL_REQUEST)
+            get_sockopt_str(c, &m->u.sockopt_str, 1);
+        break;
+    case CTL_GETSOCKOPT_STR:
+        get_sockopt_str(c, &m->u.sockopt_str, dir == CTL_REPLY);
         break;
     }
 }
@@ -353,7 +434,7 @@ ctl_type_name(int type)
     static const char *const names[] = {
         "?", "SOCKET", "BIND", "CONNECT", "LISTEN", "ACCEPT", "SENDTO",
         "GETSOCKNAME", "GETPEERNAME", "SETSOCKOPT", "GETSOCKOPT", "SHUTDOWN", "LIST",
-        "TCP_INFO",
+        "TCP_INFO", "SETSOCKOPT_STR", "GETSOCKOPT_STR",
     };
     return type > 0 && type < CTL_TYPE_MAX ? names[type] : "?";
 }

@@ -38,7 +38,7 @@
 #include <stdint.h>
 
 #define CTL_MAGIC 0x5553
-#define CTL_VERSION 1
+#define CTL_VERSION 2
 #define CTL_HDR_LEN 16
 #define CTL_DATA_MAX 65507                 /* the largest UDP payload */
 #define CTL_MSG_MAX (CTL_HDR_LEN + 16 + CTL_DATA_MAX)
@@ -60,6 +60,8 @@ enum ctl_type {
     CTL_SHUTDOWN,     /* req: + fd, how */
     CTL_LIST,         /* req: first (index)   rep: count entries + total */
     CTL_TCP_INFO,     /* req: + fd   rep: struct ctl_tcp_info (TCP_INFO) */
+    CTL_SETSOCKOPT_STR, /* req: + fd, level, name, string value (TCP_CONGESTION) */
+    CTL_GETSOCKOPT_STR, /* req: + fd, level, name   rep: level, name, string value */
     CTL_TYPE_MAX,
 };
 
@@ -78,19 +80,30 @@ struct ctl_addr { uint32_t addr; uint16_t port; uint16_t family; };  /* bind, co
 struct ctl_listen { int32_t backlog; };
 struct ctl_sendto { uint32_t addr; uint16_t port; uint16_t pad; int32_t flags; };
 struct ctl_sockopt { int32_t level, name, value; };
+/* An option whose value is a name (TCP_CONGESTION): at most 15 bytes and
+ * a NUL, NUL-padded to CTL_OPT_STR_LEN bytes (one encoding per value). */
+#define CTL_OPT_STR_LEN 16
+struct ctl_sockopt_str { int32_t level, name; char value[CTL_OPT_STR_LEN]; };
 struct ctl_shutdown { int32_t how; };
 struct ctl_list_req { uint32_t first; };
 
-/* TCP_INFO: the connection's state and congestion figures (µs, bytes). */
+/* TCP_INFO: the connection's state and congestion figures (µs, bytes;
+ * the library turns bytes into Linux's segments). Twenty-two u32. */
 struct ctl_tcp_info {
     uint32_t state;      /* enum tcp_state (RFC 9293 names) */
     uint32_t rtt_us, rttvar_us, rto_us;
     uint32_t snd_mss, cwnd, ssthresh;
-    uint32_t retransmits;
+    uint32_t total_retrans; /* retransmissions, ever (tcp_info_lite) */
     uint32_t snd_wnd, rcv_wnd;
     uint32_t unacked, unsent;
+    uint32_t ca_state;   /* Linux's TCP_CA_*: 0 open .. 4 loss */
+    uint32_t backoff;    /* consecutive retransmission timeouts */
+    uint32_t options;    /* Linux's TCPI_OPT_* bits */
+    uint32_t snd_wscale, rcv_wscale;
+    uint32_t rcv_mss, pmtu;
+    uint32_t retrans, sacked, lost; /* bytes */
 };
-#define CTL_TCP_INFO_LEN 48
+#define CTL_TCP_INFO_LEN 88
 
 /* One row of the daemon's socket table (CTL_LIST). */
 struct ctl_sock_info {
@@ -115,6 +128,7 @@ struct ctl_msg {
         struct ctl_listen listen;
         struct ctl_sendto sendto;
         struct ctl_sockopt sockopt;
+        struct ctl_sockopt_str sockopt_str;
         struct ctl_shutdown shutdown;
         struct ctl_list_req list;
         uint32_t total;  /* CTL_LIST reply: sockets in the table */

@@ -4,6 +4,8 @@
  * whose values are structures (SO_LINGER, TCP_INFO) or that the library
  * answers itself (SO_ACCEPTCONN). See ustack.h for the differences from
  * the kernel, and socket_api/ctl_proto.h for the control protocol.
+ * TCP_CONGESTION, whose value is a name, travels as CTL_SETSOCKOPT_STR /
+ * CTL_GETSOCKOPT_STR.
  *
  * A TCP socket's descriptor is one end of an AF_UNIX SOCK_STREAM pair:
  *  - connected, it carries the byte stream both ways; the daemon shuts its
@@ -334,12 +336,37 @@ int
 us_tcp_opt(int level, int name)
 {
     return (level == SOL_SOCKET && (name == SO_LINGER || name == SO_ACCEPTCONN)) ||
-           (level == IPPROTO_TCP && name == TCP_INFO);
+           (level == IPPROTO_TCP && (name == TCP_INFO || name == TCP_CONGESTION));
+}
+
+/* TCP_CONGESTION, as do_tcp_setsockopt(): at least one byte; the name is
+ * what comes before a NUL in the first TCP_CA_NAME_MAX - 1 bytes. */
+static int
+us_tcp_set_cc(int fd, const void *val, socklen_t len)
+{
+    struct stat st;
+    int r, conn;
+
+    if ((r = us_fd_stat(fd, &st)) < 0)
+        return us_fail(r);
+    if (us_fd_kind(fd, &st, &conn) == US_DGRAM)
+        return us_fail(-ENOPROTOOPT); /* ip_setsockopt(): not SOL_IP */
+    if (len < 1)
+        return us_fail(-EINVAL);
+    if (!val)
+        return us_fail(-EFAULT);
+    struct ctl_msg m = {.u.sockopt_str = {IPPROTO_TCP, TCP_CONGESTION, {0}}};
+    size_t n = len < CTL_OPT_STR_LEN - 1 ? len : CTL_OPT_STR_LEN - 1;
+    strncpy(m.u.sockopt_str.value, val, n); /* stops at a NUL, pads with NULs */
+    r = us_call(CTL_SETSOCKOPT_STR, fd, &m);
+    return r < 0 ? us_fail(r) : 0;
 }
 
 int
 us_tcp_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
+    if (level == IPPROTO_TCP && name == TCP_CONGESTION)
+        return us_tcp_set_cc(fd, val, len);
     if (level != SOL_SOCKET || name != SO_LINGER)
         return us_fail(-ENOPROTOOPT); /* TCP_INFO, SO_ACCEPTCONN: read only */
     /* sk_setsockopt(): the length, then the copy */
@@ -389,19 +416,33 @@ us_segs(uint32_t bytes, uint32_t mss, int round_up)
 static void
 us_tcp_info_fill(const struct ctl_tcp_info *ti, struct tcp_info *out)
 {
+    uint32_t mss = ti->snd_mss;
+
     memset(out, 0, sizeof(*out));
     out->tcpi_state = us_linux_tcp_state(ti->state);
+    out->tcpi_ca_state = (uint8_t)ti->ca_state;
+    /* icsk_retransmits and icsk_backoff: timeouts since the last ACK */
+    out->tcpi_retransmits = (uint8_t)ti->backoff;
+    out->tcpi_backoff = (uint8_t)ti->backoff;
+    out->tcpi_options = (uint8_t)ti->options;
+    out->tcpi_snd_wscale = ti->snd_wscale & 0xf;
+    out->tcpi_rcv_wscale = ti->rcv_wscale & 0xf;
     out->tcpi_rto = ti->rto_us;
-    out->tcpi_snd_mss = ti->snd_mss;
-    out->tcpi_unacked = us_segs(ti->unacked, ti->snd_mss, 1);
+    out->tcpi_snd_mss = mss;
+    out->tcpi_rcv_mss = ti->rcv_mss;
+    out->tcpi_unacked = us_segs(ti->unacked, mss, 1);
+    out->tcpi_sacked = us_segs(ti->sacked, mss, 1);
+    out->tcpi_lost = us_segs(ti->lost, mss, 1);
+    out->tcpi_retrans = us_segs(ti->retrans, mss, 1);
+    out->tcpi_pmtu = ti->pmtu;
     out->tcpi_rtt = ti->rtt_us;
     out->tcpi_rttvar = ti->rttvar_us;
-    out->tcpi_snd_cwnd = us_segs(ti->cwnd, ti->snd_mss, 0);
-    /* an ssthresh still "arbitrarily high" (RFC 5681 §3.1) shows as
-     * Linux's TCP_INFINITE_SSTHRESH */
-    uint32_t ssthresh = us_segs(ti->ssthresh, ti->snd_mss, 0);
-    out->tcpi_snd_ssthresh = ssthresh >= 0x7fffffff / 2 ? 0x7fffffff : ssthresh;
-    out->tcpi_total_retrans = ti->retransmits;
+    out->tcpi_snd_cwnd = us_segs(ti->cwnd, mss, 0);
+    /* an ssthresh still "arbitrarily high" (RFC 5681 §3.1: the engine's
+     * 2^31 - 1 bytes) shows as Linux's TCP_INFINITE_SSTHRESH */
+    out->tcpi_snd_ssthresh =
+        ti->ssthresh >= 0x7fffffff ? 0x7fffffff : us_segs(ti->ssthresh, mss, 0);
+    out->tcpi_total_retrans = ti->total_retrans;
 }
 
 /* sk_getsockopt()'s copy out: what fits of an lv-byte value. */
@@ -424,9 +465,17 @@ us_tcp_getsockopt(int fd, enum us_kind kind, int level, int name, void *val,
 {
     int r;
 
+    if (level == IPPROTO_TCP && kind == US_DGRAM)
+        return us_fail(-EOPNOTSUPP); /* do_ip_getsockopt(), for a UDP socket */
+    if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
+        /* do_tcp_getsockopt(): min(len, TCP_CA_NAME_MAX) bytes of the
+         * NUL-padded name */
+        struct ctl_msg m = {.u.sockopt_str = {IPPROTO_TCP, TCP_CONGESTION, {0}}};
+        if ((r = us_call(CTL_GETSOCKOPT_STR, fd, &m)) < 0)
+            return us_fail(r);
+        return us_opt_out(m.u.sockopt_str.value, CTL_OPT_STR_LEN, val, len);
+    }
     if (level == IPPROTO_TCP) { /* TCP_INFO */
-        if (kind == US_DGRAM)
-            return us_fail(-EOPNOTSUPP); /* as the kernel, for a UDP socket */
         struct ctl_tcp_info ti;
         struct tcp_info out;
         if ((r = us_tcp_info(fd, &ti)) < 0)

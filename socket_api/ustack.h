@@ -83,7 +83,8 @@
  *    (no effect on datagrams, as in Linux); MSG_ERRQUEUE gives EAGAIN
  *    (there is no error queue); others are ignored.
  *  - Socket options: values are ints (the control protocol carries one
- *    int32). SO_RCVTIMEO and SO_SNDTIMEO are set on the descriptor itself
+ *    int32), but for TCP_CONGESTION, a name ("cubic", "reno"; ENOENT for
+ *    others) taken and given back as Linux does. SO_RCVTIMEO and SO_SNDTIMEO are set on the descriptor itself
  *    (so they act natively: on a stream they bound send, recv, accept and a
  *    blocking connect, which then fails with EINPROGRESS, as Linux).
  *    SO_TYPE, SO_DOMAIN, SO_PROTOCOL and SO_ACCEPTCONN are answered by the
@@ -91,9 +92,12 @@
  *    negative l_linger, the kernel's "forever", as INT_MAX). TCP_INFO
  *    fills the Linux struct tcp_info (glibc's <netinet/tcp.h>, or what
  *    fits of it) with what the engine knows: tcpi_state (Linux numbering),
- *    tcpi_rto, tcpi_rtt, tcpi_rttvar (µs), tcpi_snd_mss, tcpi_snd_cwnd
- *    and tcpi_snd_ssthresh (segments; 0x7fffffff while still unset),
- *    tcpi_unacked (segments), tcpi_total_retrans; every other field is 0.
+ *    tcpi_ca_state, tcpi_retransmits and tcpi_backoff, tcpi_options
+ *    (window scaling) and the two scales, tcpi_rto, tcpi_rtt, tcpi_rttvar
+ *    (µs), tcpi_snd_mss, tcpi_rcv_mss, tcpi_pmtu, tcpi_snd_cwnd and
+ *    tcpi_snd_ssthresh (segments; 0x7fffffff while still unset),
+ *    tcpi_unacked and tcpi_retrans (segments), tcpi_total_retrans;
+ *    tcpi_sacked, tcpi_lost (no SACK yet) and every other field are 0.
  *    Other options whose value is a structure (IP_ADD_MEMBERSHIP,
  *    SO_BINDTODEVICE...) fail with ENOPROTOOPT.
  *  - us_socket(): only AF_INET (AF_INET6 and the rest: EAFNOSUPPORT).

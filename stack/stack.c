@@ -46,6 +46,7 @@ stack_config_defaults(struct stack_config *c)
         .tcp_rto_min_ms = 200,
         .tcp_msl_s = 30,
         .tcp_challenge_per_s = 1000,
+        .tcp_cc = TCP_CC_DEFAULT,
         .log_out = NULL,
         .log_level = LOG_INFO,
     };
@@ -65,6 +66,8 @@ stack_config_check(const struct stack_config *c)
     if (c->arp_retries < 1 || c->arp_queue_len < 1 || c->reass_max_count < 1 ||
         c->pkb_count < 16 || c->icmp_burst < 1)
         return "a count in the config is zero";
+    if (!tcp_cc_find(c->tcp_cc))
+        return "no such TCP congestion control";
     return NULL;
 }
 
@@ -117,6 +120,12 @@ stack_free(struct stack *s)
     ip_reass_free(s);
     pkb_pool_destroy(&s->pool);
     free(s);
+}
+
+int
+stack_tcp_cc_known(const char *name)
+{
+    return name && tcp_cc_find(name) != NULL;
 }
 
 /* The clock only moves forward, whatever the driver passes. */

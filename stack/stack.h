@@ -46,6 +46,8 @@ struct stack_config {
     uint32_t tcp_msl_s;        /* maximum segment lifetime, default 30:
                                   TIME_WAIT lasts 2 MSL */
     uint32_t tcp_challenge_per_s; /* RFC 5961 §7 challenge ACKs a second, 1000 */
+    const char *tcp_cc;        /* congestion control of new connections, by
+                                  Linux's name: "cubic" (default) or "reno" */
     /* Called when a socket endpoint (UDP pcb, later TCP) becomes readable
      * or gets an error: notify(notify_ctx, owner). May be NULL. */
     void (*notify)(void *notify_ctx, void *owner);
@@ -73,6 +75,10 @@ const struct stats *stack_stats(const struct stack *s);
  * pattern. 0, or a negative errno (-EHOSTUNREACH, -ENOBUFS, -EMSGSIZE). */
 int stack_ping(struct stack *s, uint32_t dst, uint16_t id, uint16_t seq,
                size_t len, uint64_t now_us);
+
+/* 1 if the engine has a TCP congestion control of that name (what
+ * cfg.tcp_cc and TCP_CONGESTION take), else 0. */
+int stack_tcp_cc_known(const char *name);
 
 /* "10.0.0.2" -> host order; -1 on failure. Likewise "10.0.0.2/24". */
 int ip_parse(const char *str, uint32_t *addr);

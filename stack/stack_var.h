@@ -44,6 +44,7 @@ struct stack {
     } udp;
     struct {
         struct tcp_pcb *pcbs;
+        const struct tcp_cc_ops *cc;  /* new connections' (cfg.tcp_cc) */
         uint8_t isn_key[16];        /* RFC 6528 secret, from the RNG */
         uint64_t challenge_tokens;  /* RFC 5961 §7 rate limit, millionths */
         uint64_t challenge_last_us;

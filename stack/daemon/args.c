@@ -51,6 +51,9 @@ static const char usage_text[] =
     "                    default 200 as Linux (RFC 6298 says 1000)\n"
     "  --msl S           TCP's maximum segment lifetime, 1..600 s; TIME_WAIT\n"
     "                    lasts 2 MSL; default 30\n"
+    "  --cc NAME         TCP congestion control of new sockets: cubic (default,\n"
+    "                    RFC 9438) or reno (NewReno); TCP_CONGESTION changes it\n"
+    "                    per socket\n"
     "  --log LEVEL       error, warn, info (default) or debug; to stderr\n"
     "  --help            this text\n"
     "\n"
@@ -67,6 +70,7 @@ enum {
     OPT_SEED,
     OPT_RTO_MIN,
     OPT_MSL,
+    OPT_CC,
     OPT_LOG,
     OPT_HELP,
 };
@@ -82,6 +86,7 @@ static const struct option long_options[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"rto-min", required_argument, NULL, OPT_RTO_MIN},
     {"msl", required_argument, NULL, OPT_MSL},
+    {"cc", required_argument, NULL, OPT_CC},
     {"log", required_argument, NULL, OPT_LOG},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -264,6 +269,17 @@ parse_range(const char *opt, const char *arg, uint64_t lo, uint64_t hi, uint32_t
 }
 
 static int
+parse_cc(const char *arg, struct ustackd_args *a, char *err, size_t errlen)
+{
+    if (!stack_tcp_cc_known(arg)) {
+        snprintf(err, errlen, "--cc '%s': TCP congestion control is cubic or reno", arg);
+        return -EINVAL;
+    }
+    a->cfg.tcp_cc = arg;
+    return 0;
+}
+
+static int
 parse_log(const char *arg, struct ustackd_args *a, char *err, size_t errlen)
 {
     int level = log_level_parse(arg);
@@ -361,6 +377,7 @@ args_parse(int argc, char **argv, struct ustackd_args *a, char *err, size_t errl
         case OPT_MSL:
             rc = parse_range("msl", optarg, 1, 600, &a->cfg.tcp_msl_s, err, errlen);
             break;
+        case OPT_CC: rc = parse_cc(optarg, a, err, errlen); break;
         case OPT_LOG: rc = parse_log(optarg, a, err, errlen); break;
         case OPT_HELP:
         case 'h': fputs(usage_text, stdout); return 1;

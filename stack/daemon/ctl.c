@@ -321,6 +321,15 @@ ctl_do(struct ctl_server *c, struct ctl_client *cl, const struct ctl_msg *req, i
         st = sock_getopt(t, so, req->u.sockopt.level, req->u.sockopt.name,
                          &rep->u.sockopt.value);
         break;
+    case CTL_SETSOCKOPT_STR:
+        st = sock_setopt_str(t, so, req->u.sockopt_str.level, req->u.sockopt_str.name,
+                             req->u.sockopt_str.value);
+        break;
+    case CTL_GETSOCKOPT_STR:
+        rep->u.sockopt_str = req->u.sockopt_str;
+        st = sock_getopt_str(t, so, req->u.sockopt_str.level, req->u.sockopt_str.name,
+                             rep->u.sockopt_str.value);
+        break;
     case CTL_SHUTDOWN: st = sock_shutdown(t, so, fd, req->u.shutdown.how); break;
     case CTL_TCP_INFO: st = sock_tcp_info_get(t, so, &rep->u.tcp_info); break;
     case CTL_LIST: {

@@ -451,6 +451,23 @@ sock_getopt(struct sock_table *t, struct sock *so, int level, int name, int32_t 
 }
 
 int
+sock_setopt_str(struct sock_table *t, struct sock *so, int level, int name,
+                const char *value)
+{
+    return so->type == SOCK_STREAM ? sock_tcp_setopt_str(t, so, level, name, value)
+                                   : -ENOPROTOOPT;
+}
+
+int
+sock_getopt_str(struct sock_table *t, struct sock *so, int level, int name,
+                char value[CTL_OPT_STR_LEN])
+{
+    (void)t;
+    return so->type == SOCK_STREAM ? sock_tcp_getopt_str(so, level, name, value)
+                                   : -ENOPROTOOPT;
+}
+
+int
 sock_shutdown(struct sock_table *t, struct sock *so, int fd, int how)
 {
     if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)

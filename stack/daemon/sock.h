@@ -207,6 +207,13 @@ int sock_setopt(struct sock_table *t, struct sock *so, int fd, int level, int na
                 int32_t value);
 int sock_getopt(struct sock_table *t, struct sock *so, int level, int name,
                 int32_t *value);
+/* Options whose value is a name (TCP_CONGESTION): a NUL-terminated
+ * string of at most CTL_OPT_STR_LEN bytes; -ENOPROTOOPT for others, and
+ * for a datagram socket. */
+int sock_setopt_str(struct sock_table *t, struct sock *so, int level, int name,
+                    const char *value);
+int sock_getopt_str(struct sock_table *t, struct sock *so, int level, int name,
+                    char value[CTL_OPT_STR_LEN]);
 int sock_shutdown(struct sock_table *t, struct sock *so, int fd, int how);
 /* CTL_TCP_INFO; -ENOPROTOOPT for a datagram socket. */
 int sock_tcp_info_get(struct sock_table *t, struct sock *so, struct ctl_tcp_info *info);

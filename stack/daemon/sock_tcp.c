@@ -51,6 +51,7 @@
 #define SOCK_OPT_KEEPIDLE 4  /* TCP_KEEPIDLE */
 #define SOCK_OPT_KEEPINTVL 5 /* TCP_KEEPINTVL */
 #define SOCK_OPT_KEEPCNT 6   /* TCP_KEEPCNT */
+#define SOCK_OPT_CONGESTION 13 /* TCP_CONGESTION */
 
 /* Filler and accept tokens: their content does not matter. */
 static const uint8_t sock_zeros[SOCK_TCP_CHUNK];
@@ -814,6 +815,25 @@ sock_tcp_getopt(struct sock_table *t, struct sock *so, int level, int name,
 }
 
 int
+sock_tcp_setopt_str(struct sock_table *t, struct sock *so, int level, int name,
+                    const char *value)
+{
+    if (level != IPPROTO_TCP || name != SOCK_OPT_CONGESTION)
+        return -ENOPROTOOPT;
+    return tcp_set_cc(t->s, so->tcp, value); /* -ENOENT: no such algorithm */
+}
+
+int
+sock_tcp_getopt_str(struct sock *so, int level, int name, char value[CTL_OPT_STR_LEN])
+{
+    if (level != IPPROTO_TCP || name != SOCK_OPT_CONGESTION)
+        return -ENOPROTOOPT;
+    memset(value, 0, CTL_OPT_STR_LEN);
+    strncpy(value, tcp_cc_name(so->tcp), CTL_OPT_STR_LEN - 1);
+    return 0;
+}
+
+int
 sock_tcp_shutdown(struct sock_table *t, struct sock *so, int fd, int how)
 {
     struct tcp_pcb *c = so->tcp, *n;
@@ -833,6 +853,7 @@ sock_tcp_shutdown(struct sock_table *t, struct sock *so, int fd, int how)
         tcp_set_nodelay(t->s, n, c->nodelay);
         tcp_set_keepalive(t->s, n, c->keepalive, c->keep_idle_s, c->keep_intvl_s,
                           c->keep_cnt);
+        tcp_set_cc(t->s, n, tcp_cc_name(c));
         tcp_abort(t->s, c);
         so->tcp = n;
         so->started = true;
@@ -871,11 +892,21 @@ sock_tcp_info(struct sock *so, struct ctl_tcp_info *o)
         .snd_mss = i.snd_mss,
         .cwnd = i.cwnd,
         .ssthresh = i.ssthresh,
-        .retransmits = i.retransmits,
+        .total_retrans = i.total_retrans,
         .snd_wnd = i.snd_wnd,
         .rcv_wnd = i.rcv_wnd,
         .unacked = i.unacked,
         .unsent = i.unsent,
+        .ca_state = i.ca_state,
+        .backoff = i.backoff,
+        .options = i.options,
+        .snd_wscale = i.snd_wscale,
+        .rcv_wscale = i.rcv_wscale,
+        .rcv_mss = i.rcv_mss,
+        .pmtu = i.pmtu,
+        .retrans = i.retrans,
+        .sacked = i.sacked,
+        .lost = i.lost,
     };
     return 0;
 }

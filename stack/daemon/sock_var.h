@@ -124,6 +124,10 @@ int sock_tcp_setopt(struct sock_table *t, struct sock *so, int level, int name,
                     int32_t value);
 int sock_tcp_getopt(struct sock_table *t, struct sock *so, int level, int name,
                     int32_t *value);
+int sock_tcp_setopt_str(struct sock_table *t, struct sock *so, int level, int name,
+                        const char *value);
+int sock_tcp_getopt_str(struct sock *so, int level, int name,
+                        char value[CTL_OPT_STR_LEN]);
 int sock_tcp_shutdown(struct sock_table *t, struct sock *so, int fd, int how);
 int sock_tcp_info(struct sock *so, struct ctl_tcp_info *info);
 void sock_tcp_row(const struct sock *so, struct ctl_sock_info *r);

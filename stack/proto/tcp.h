@@ -6,10 +6,13 @@
  * draws docs/tcp-states.svg), segment arrival (tcp_in.c, RFC 9293 §3.10.7
  * step by step), output (tcp_out.c: segmentation, Nagle, silly window
  * avoidance, window updates, RSTs), timers (tcp_timer.c: retransmission
- * per RFC 6298, delayed ACK, persist, keepalive, TIME_WAIT), congestion
- * control (tcp_cc.c: RFC 5681 with NewReno recovery, RFC 6582), ICMP
- * errors and path MTU discovery (tcp_pmtu.c: RFC 5927, RFC 1191, a
- * black-hole fallback), and the socket-facing calls (tcp_api.c).
+ * per RFC 6298, delayed ACK, persist, keepalive, TIME_WAIT), loss
+ * recovery (tcp_cc.c: RFC 5681 fast retransmit, NewReno recovery per RFC
+ * 6582, for peers without SACK; tcp_sack.c: RFC 6675 with SACK; tcp_rack.c:
+ * RACK-TLP, RFC 8985) calling one of the congestion-window algorithms of
+ * tcp_cc.h (tcp_reno.c, tcp_cubic.c: RFC 9438), ICMP errors and path MTU
+ * discovery (tcp_pmtu.c: RFC 5927, RFC 1191, a black-hole fallback), and
+ * the socket-facing calls (tcp_api.c).
  *
  * The engine knows nothing of file descriptors: ustackd's socket layer
  * calls the functions at the bottom of this file and is told, through
@@ -31,6 +34,7 @@
 
 #include "core/ring.h"
 #include "core/seq.h"
+#include "proto/tcp_cc.h"
 #include "wire/tcp_hdr.h"
 
 struct stack;
@@ -170,7 +174,14 @@ struct tcp_pcb {
     uint32_t cwnd, ssthresh;
     uint8_t dupacks;
     uint8_t in_recovery;
+    uint8_t in_loss;      /* after an RTO, until SND.UNA passes recover */
     tcp_seq recover;
+    const struct tcp_cc_ops *cc; /* the congestion-window algorithm */
+    union {
+        struct tcp_cubic cubic;
+    } cc_priv;            /* its state */
+
+    uint16_t rcv_mss;     /* largest segment received (TCP_INFO) */
 
     /* SACK (RFC 2018, RFC 2883, RFC 6675) and RACK-TLP (RFC 8985) */
     uint8_t sack_ok;      /* both SYNs carried SACK-Permitted */
@@ -207,14 +218,44 @@ struct tcp_pcb {
     uint32_t backlog, n_syn, n_accept;
 };
 
-/* What TCP_INFO shows (a subset of Linux's struct tcp_info). */
+/* Linux's tcpi_ca_state values (include/net/tcp.h, enum tcp_ca_state). */
+enum tcp_ca_state {
+    TCP_CA_OPEN,     /* nothing wrong */
+    TCP_CA_DISORDER, /* duplicate ACKs (or SACKs) seen, no recovery yet */
+    TCP_CA_CWR,      /* cwnd reduced for ECN: never here (no ECN) */
+    TCP_CA_RECOVERY, /* fast recovery */
+    TCP_CA_LOSS,     /* after a retransmission timeout */
+};
+
+/* TCPI_OPT_* bits of tcpi_options, as Linux */
+#define TCP_INFO_OPT_TIMESTAMPS 1
+#define TCP_INFO_OPT_SACK 2
+#define TCP_INFO_OPT_WSCALE 4
+
+/* What TCP_INFO shows (a subset of Linux's struct tcp_info). Byte counts
+ * where Linux counts segments: the socket API divides by the MSS. */
 struct tcp_info_lite {
     uint8_t state;
+    uint8_t ca_state;       /* enum tcp_ca_state */
+    uint8_t backoff;        /* consecutive RTOs (tcpi_retransmits, tcpi_backoff) */
+    uint8_t options;        /* TCP_INFO_OPT_* */
+    uint8_t snd_wscale, rcv_wscale; /* 0 unless window scaling is on */
     uint32_t rtt_us, rttvar_us, rto_us;
-    uint32_t snd_mss, cwnd, ssthresh; /* bytes */
-    uint32_t retransmits;
+    uint32_t snd_mss, rcv_mss, pmtu;
+    uint32_t cwnd, ssthresh; /* bytes */
+    /* retransmissions over the connection's life: each timeout and each
+     * fast or partial-ACK retransmission counts one (Linux counts every
+     * segment sent again, the go-back after a timeout included) */
+    uint32_t total_retrans;
     uint32_t snd_wnd, rcv_wnd;
     uint32_t unacked, unsent, rcv_queued;
+    /* bytes retransmitted and not yet acknowledged: after an RTO, what
+     * went again below recover; in fast recovery, the segment at SND.UNA */
+    uint32_t retrans;
+    /* bytes the peer SACKed, and bytes taken for lost: 0 until the SACK
+     * scoreboard (RFC 6675) exists; TIMESTAMPS and SACK in options, 0
+     * until those options are negotiated */
+    uint32_t sacked, lost;
 };
 
 /* engine side */
@@ -259,6 +300,9 @@ void tcp_close(struct stack *s, struct tcp_pcb *c);
 void tcp_abort(struct stack *s, struct tcp_pcb *c);
 int tcp_take_error(struct tcp_pcb *c);
 void tcp_get_info(const struct tcp_pcb *c, struct tcp_info_lite *info);
+/* TCP_CONGESTION: 0, or -ENOENT for a name the engine does not have. */
+int tcp_set_cc(struct stack *s, struct tcp_pcb *c, const char *name);
+const char *tcp_cc_name(const struct tcp_pcb *c);
 int tcp_set_bufs(struct tcp_pcb *c, uint32_t sndbuf, uint32_t rcvbuf);
 void tcp_set_nodelay(struct stack *s, struct tcp_pcb *c, int on);
 void tcp_set_keepalive(struct stack *s, struct tcp_pcb *c, int on, uint32_t idle_s,
@@ -296,6 +340,8 @@ void tcp_cc_timeout(struct stack *s, struct tcp_pcb *c);
 void tcp_pmtu_rto(struct stack *s, struct tcp_pcb *c);
 /* ipv4_output flags for c's segments: DF, unless pmtu_no_df. */
 unsigned tcp_ip_flags(const struct tcp_pcb *c);
+/* enum tcp_ca_state, for TCP_INFO */
+uint8_t tcp_cc_ca_state(const struct tcp_pcb *c);
 tcp_seq tcp_isn(struct stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
                 uint16_t rport);
 
@@ -312,6 +358,9 @@ int tcp_sb_sent(struct stack *s, struct tcp_pcb *c, tcp_seq seq, uint32_t len, i
 int tcp_sb_full(const struct tcp_pcb *c);
 /* RFC 6675 §4 SetPipe: the bytes we believe are in the network. */
 uint32_t tcp_sb_pipe(const struct tcp_pcb *c);
+/* Bytes SACKed, deemed lost, retransmitted and not yet acknowledged. */
+void tcp_sb_counts(const struct tcp_pcb *c, uint32_t *sacked, uint32_t *lost,
+                   uint32_t *retrans);
 /* A segment is deemed lost and not yet sent again. */
 int tcp_sb_lost_pending(const struct tcp_pcb *c);
 /* An acceptable ACK on a connection with a scoreboard: SACK blocks,

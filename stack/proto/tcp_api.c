@@ -20,6 +20,9 @@
 int
 tcp_init(struct stack *s)
 {
+    s->tcp.cc = tcp_cc_find(s->cfg.tcp_cc);
+    if (!s->tcp.cc)
+        return -ENOENT;
     for (int i = 0; i < 16; i += 4) {
         uint32_t r = rng_u32(&s->rng);
         memcpy(s->tcp.isn_key + i, &r, 4);
@@ -157,6 +160,7 @@ tcp_open(struct stack *s, void *owner)
     c->rto_us = TCP_RTO_INITIAL_US;
     c->snd_mss = TCP_MSS_MIN;
     c->pmtu = s->cfg.mtu;
+    c->cc = s->tcp.cc;
     c->keep_idle_s = 7200; /* RFC 1122 §4.2.3.6: at least two hours */
     c->keep_intvl_s = 75;
     c->keep_cnt = 9;
@@ -452,21 +456,69 @@ tcp_take_error(struct tcp_pcb *c)
     return e;
 }
 
+/* Linux's tcpi_retrans: retransmitted bytes not yet acknowledged. */
+static uint32_t
+tcp_info_retrans(const struct tcp_pcb *c)
+{
+    if (c->in_loss) { /* went again from SND.UNA on, up to recover */
+        tcp_seq end = seq_lt(c->snd_nxt, c->recover) ? c->snd_nxt : c->recover;
+        return seq_gt(end, c->snd_una) ? end - c->snd_una : 0;
+    }
+    if (c->in_recovery) { /* the segment at SND.UNA */
+        uint32_t out = c->snd_max - c->snd_una;
+        return out < c->snd_mss ? out : c->snd_mss;
+    }
+    return 0;
+}
+
 void
 tcp_get_info(const struct tcp_pcb *c, struct tcp_info_lite *i)
 {
     tcp_seq seq0 = tcp_data_seq0(c);
     uint32_t sent = seq_gt(c->snd_nxt, seq0) ? c->snd_nxt - seq0 : 0;
+    /* as Linux before it has measured anything: min(MSS, 536) */
+    uint16_t rcv_mss = c->rcv_mss ? c->rcv_mss : c->snd_mss < 536 ? c->snd_mss : 536;
 
     *i = (struct tcp_info_lite){
-        .state = c->state, .rtt_us = c->srtt_us, .rttvar_us = c->rttvar_us,
-        .rto_us = c->rto_us, .snd_mss = c->snd_mss, .cwnd = c->cwnd,
-        .ssthresh = c->ssthresh, .retransmits = c->retransmits,
+        .state = c->state, .ca_state = tcp_cc_ca_state(c), .backoff = c->backoff,
+        .options = c->wscale_ok ? TCP_INFO_OPT_WSCALE : 0,
+        .snd_wscale = c->wscale_ok ? c->snd_wscale : 0,
+        .rcv_wscale = c->wscale_ok ? c->rcv_wscale : 0,
+        .rtt_us = c->srtt_us, .rttvar_us = c->rttvar_us, .rto_us = c->rto_us,
+        .snd_mss = c->snd_mss, .rcv_mss = rcv_mss, .pmtu = c->pmtu,
+        .cwnd = c->cwnd, .ssthresh = c->ssthresh, .total_retrans = c->retransmits,
         .snd_wnd = c->snd_wnd, .rcv_wnd = c->rcv_wnd,
         .unacked = c->snd_nxt - c->snd_una,
         .unsent = sent < c->snd.len ? (uint32_t)c->snd.len - sent : 0,
         .rcv_queued = (uint32_t)c->rcv.len,
+        .retrans = tcp_info_retrans(c),
     };
+    if (c->sack_ok)
+        i->options |= TCP_INFO_OPT_SACK;
+    if (c->sb.seg) /* the scoreboard knows better, in bytes */
+        tcp_sb_counts(c, &i->sacked, &i->lost, &i->retrans);
+}
+
+int
+tcp_set_cc(struct stack *s, struct tcp_pcb *c, const char *name)
+{
+    const struct tcp_cc_ops *ops = tcp_cc_find(name);
+
+    if (!name || !ops)
+        return -ENOENT;
+    /* as Linux (tcp_reinit_congestion_control): a new algorithm starts
+     * from its own initial state; cwnd and ssthresh stay */
+    if (ops != c->cc) {
+        c->cc = ops;
+        ops->init(s, c);
+    }
+    return 0;
+}
+
+const char *
+tcp_cc_name(const struct tcp_pcb *c)
+{
+    return c->cc->name;
 }
 
 int

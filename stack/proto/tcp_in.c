@@ -139,6 +139,7 @@ tcp_listen_input(struct stack *s, struct tcp_pcb *l, const struct tcp_seg *g)
     c->listener = l;
     c->passive = 1;
     c->nodelay = l->nodelay;
+    c->cc = l->cc;
     c->sndbuf = l->sndbuf;
     c->rcvbuf = l->rcvbuf;
     tcp_set_keepalive(s, c, l->keepalive, l->keep_idle_s, l->keep_intvl_s, l->keep_cnt);
@@ -544,6 +545,8 @@ tcp_deliver(struct tcp_pcb *c, const uint8_t *data, uint32_t len)
     uint32_t n = (uint32_t)ring_write(&c->rcv, data, len);
 
     c->rcv_nxt += n;
+    if (len > c->rcv_mss && len <= UINT16_MAX)
+        c->rcv_mss = (uint16_t)len; /* TCP_INFO's tcpi_rcv_mss */
     return n;
 }
 

@@ -213,7 +213,7 @@ tcp_tlp_ack(struct stack *s, struct tcp_pcb *c, tcp_seq ack, int advanced)
     /* §7.4.2: the probe repaired a loss: respond as to any loss */
     c->tlp_out = 0;
     s->stats.tcp.tlp_recovered++;
-    c->ssthresh = c->cwnd / 2 > 2u * c->snd_mss ? c->cwnd / 2 : 2u * c->snd_mss;
+    c->ssthresh = c->cc->ssthresh(s, c);
     c->cwnd = c->ssthresh;
 }
 

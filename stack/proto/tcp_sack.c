@@ -211,6 +211,18 @@ tcp_sb_pipe(const struct tcp_pcb *c)
     return pipe;
 }
 
+void
+tcp_sb_counts(const struct tcp_pcb *c, uint32_t *sacked, uint32_t *lost, uint32_t *retrans)
+{
+    *sacked = *lost = *retrans = 0;
+    for (uint32_t i = 0; i < c->sb.n; i++) {
+        const struct tcp_txseg *g = tcp_sb_at(c, i);
+        *sacked += g->flags & TXS_SACKED ? g->len : 0;
+        *lost += g->flags & TXS_LOST ? g->len : 0;
+        *retrans += g->flags & TXS_RETRANS ? g->len : 0;
+    }
+}
+
 /* Split the record i at seq (strictly inside it) into two. */
 static int
 tcp_sb_split(struct stack *s, struct tcp_pcb *c, uint32_t i, tcp_seq seq)
@@ -348,9 +360,9 @@ tcp_sack_enter_recovery(struct stack *s, struct tcp_pcb *c)
 {
     if (c->in_recovery || seq_lt(c->snd_una, c->recover))
         return;
-    /* RFC 6675 §5 step 4: RecoveryPoint = HighData, cwnd = ssthresh */
-    c->ssthresh = tcp_flight(c) / 2 > 2u * c->snd_mss ? tcp_flight(c) / 2
-                                                       : 2u * c->snd_mss;
+    /* RFC 6675 §5 step 4: RecoveryPoint = HighData, cwnd = ssthresh, the
+     * algorithm's (RFC 5681's half the flight, CUBIC's 0.7) */
+    c->ssthresh = c->cc->ssthresh(s, c);
     c->cwnd = c->ssthresh;
     c->recover = c->snd_max;
     c->in_recovery = 1;

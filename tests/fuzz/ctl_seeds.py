@@ -20,6 +20,7 @@ HEADER = os.path.join(HERE, "..", "..", "socket_api", "ctl_proto.h")
 
 AF_INET, SOCK_DGRAM, SOCK_STREAM, IPPROTO_UDP = 2, 2, 1, 17
 SOL_SOCKET, SO_RCVBUF, SO_BROADCAST, SHUT_WR = 1, 8, 6, 1
+IPPROTO_TCP, TCP_CONGESTION = 6, 13
 EINVAL, ECONNREFUSED = 22, 111
 
 
@@ -87,9 +88,21 @@ def main(argv):
         "list-rep": msg("CTL_LIST", struct.pack("=I", 3) + row(0) + row(1) + row(2), seq=14),
         "error-rep": msg("CTL_BIND", seq=2, status=-EINVAL),
         "tcp-info-req": msg("CTL_TCP_INFO", seq=15),
-        "tcp-info-rep": msg("CTL_TCP_INFO", struct.pack("=12I", 4, 120, 60, 200000, 1460,
-                                                        14600, 65535, 3, 65535, 262144,
-                                                        2920, 0), seq=15),
+        # state rtt rttvar rto snd_mss cwnd ssthresh total_retrans snd_wnd rcv_wnd
+        # unacked unsent ca_state backoff options snd_wscale rcv_wscale rcv_mss
+        # pmtu retrans sacked lost
+        "tcp-info-rep": msg("CTL_TCP_INFO", struct.pack("=22I", 4, 120, 60, 200000, 1460,
+                                                        14600, 10220, 3, 65535, 262144,
+                                                        2920, 0, 3, 0, 4, 10, 3, 1460,
+                                                        1500, 1460, 0, 0), seq=15),
+        "setsockopt-str-req": msg("CTL_SETSOCKOPT_STR",
+                                  struct.pack("=ii16s", IPPROTO_TCP, TCP_CONGESTION, b"reno"),
+                                  seq=16),
+        "getsockopt-str-req": msg("CTL_GETSOCKOPT_STR",
+                                  struct.pack("=ii", IPPROTO_TCP, TCP_CONGESTION), seq=17),
+        "getsockopt-str-rep": msg("CTL_GETSOCKOPT_STR",
+                                  struct.pack("=ii16s", IPPROTO_TCP, TCP_CONGESTION, b"cubic"),
+                                  seq=17),
     }
     for name, data in seeds.items():
         with open(os.path.join(out, name), "wb") as f:

@@ -32,7 +32,7 @@ import struct
 import sys
 
 MAGIC = 0x5553
-VERSION = 1
+VERSION = 2
 HDR = 16
 DATA_MAX = 65507
 MSG_MAX = HDR + 16 + DATA_MAX
@@ -40,9 +40,9 @@ FDS_ROOM = 8
 BAD_STREAK_MAX = 100
 # ctl_proto.h: enum ctl_type, and each request's body size (-1: variable)
 TYPES = {1: 12, 2: 8, 3: 8, 4: 4, 5: 0, 6: -1, 7: 0, 8: 0, 9: 12, 10: 12, 11: 4,
-         12: 4, 13: 0}
+         12: 4, 13: 0, 14: 24, 15: 8}
 CTL_SOCKET, CTL_LIST, CTL_SENDTO = 1, 12, 6
-TYPE_MAX = 14
+TYPE_MAX = 16
 
 failures = 0
 
@@ -127,7 +127,7 @@ def malformed(rng, seq, with_fds):
         u = rng.choice([0, TYPE_MAX, TYPE_MAX + 1, 127, 200, 255])
         return message(u, bytes(rng.randrange(0, 40)), seq), bad, seq, 0, kind
     if kind == "version":
-        v = rng.choice([0, 2, 3, 255])
+        v = rng.choice([0, VERSION - 1, VERSION + 1, 255])
         return (message(t, bytes(max(TYPES[t], 0)), seq, version=v),
                 [-errno.EPROTONOSUPPORT], seq, t, kind)
     if kind == "status":

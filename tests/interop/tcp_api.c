@@ -3,13 +3,15 @@
  * against kernel TCP peers, checking results and errnos against what
  * Linux gives for the same calls (ustack.h).
  *
- *   tcp_api KERNEL_ADDR STACK_ADDR SILENT_ADDR PORT
+ *   tcp_api [--cc-default NAME] KERNEL_ADDR STACK_ADDR SILENT_ADDR PORT
  *
  * KERNEL_ADDR is this namespace's own address on the TAP link (kernel
  * sockets of this process listen and connect there), STACK_ADDR the
  * daemon's, SILENT_ADDR an address on the link nobody answers (a connect
  * to it stays in SYN_SENT), PORT the first of a few ports used. Prints
- * TAP-style lines; exit 0 only if all passed.
+ * TAP-style lines; exit 0 only if all passed. --cc-default NAME: only the
+ * TCP_CONGESTION checks, with NAME what a new socket must have (ustackd
+ * --cc; cubic when not given).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,6 +32,7 @@
 #include "ustack.h"
 
 #define WAIT_MS 3000
+#define CC_NAME_MAX 16 /* Linux's TCP_CA_NAME_MAX: a name and its NUL */
 
 static int failures;
 static struct in_addr kern_ip, stack_ip, silent_ip;
@@ -579,13 +582,177 @@ test_options(int lfd)
     close(kfd);
 }
 
+/* ---- TCP_CONGESTION ---- */
+
+/* The name getsockopt gives in a 16-byte buffer; "" on failure. */
+static const char *
+cc_get(int fd, int kernel, char name[CC_NAME_MAX + 1])
+{
+    socklen_t len = CC_NAME_MAX;
+
+    memset(name, 'x', CC_NAME_MAX + 1);
+    int r = kernel ? getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len)
+                   : us_getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len);
+    if (r < 0 || len != CC_NAME_MAX || name[CC_NAME_MAX - 1] != '\0' ||
+        name[CC_NAME_MAX] != 'x')
+        name[0] = '\0';
+    return name;
+}
+
+/* setsockopt TCP_CONGESTION with n bytes of v on ustack's socket us and
+ * the kernel's k (-1: none): both must give want (0 or an errno). */
+static void
+cc_set(int us, int k, const void *v, socklen_t n, int want, const char *what)
+{
+    errno = 0;
+    int e1 = us_setsockopt(us, IPPROTO_TCP, TCP_CONGESTION, v, n) < 0 ? errno : 0;
+    errno = 0;
+    int e2 = k < 0 ? want : setsockopt(k, IPPROTO_TCP, TCP_CONGESTION, v, n) < 0 ? errno : 0;
+    report(e1 == want && e2 == want, "TCP_CONGESTION %s: ustack %s, kernel %s (want %s)",
+           what, e1 ? strerror(e1) : "0", e2 ? strerror(e2) : "0",
+           want ? strerror(want) : "0");
+}
+
+/* A new socket's name (the daemon's --cc) and what it can be set to,
+ * with the kernel's errors for the same calls. */
+static void
+test_congestion_names(const char *dflt)
+{
+    int fd = us_socket(AF_INET, SOCK_STREAM, 0), k = socket(AF_INET, SOCK_STREAM, 0);
+    int u = us_socket(AF_INET, SOCK_DGRAM, 0), ku = socket(AF_INET, SOCK_DGRAM, 0);
+    char name[CC_NAME_MAX + 1];
+    socklen_t len;
+
+    if (fd < 0 || k < 0 || u < 0 || ku < 0)
+        die("sockets for TCP_CONGESTION");
+    report(strcmp(cc_get(fd, 0, name), dflt) == 0,
+           "TCP_CONGESTION of a new socket: \"%s\", NUL-padded to 16 bytes (\"%s\")", dflt,
+           name);
+    cc_set(fd, k, "reno", 4, 0, "\"reno\" (4 bytes)");
+    report(strcmp(cc_get(fd, 0, name), "reno") == 0, "... reads \"reno\" (\"%s\")", name);
+    cc_set(fd, k, "cubic", 6, 0, "\"cubic\" with its NUL");
+    report(strcmp(cc_get(fd, 0, name), "cubic") == 0, "... reads \"cubic\" (\"%s\")", name);
+    cc_set(fd, k, "renoXYZ", 4, 0, "the first 4 bytes of \"renoXYZ\"");
+    report(strcmp(cc_get(fd, 0, name), "reno") == 0, "... reads \"reno\" (\"%s\")", name);
+    cc_set(fd, k, "bogus", 5, ENOENT, "\"bogus\"");
+    cc_set(fd, k, "renorenorenorenoreno", 20, ENOENT, "a 20-byte name (cut to 15)");
+    cc_set(fd, k, "reno", 0, EINVAL, "length 0");
+    report(strcmp(cc_get(fd, 0, name), "reno") == 0,
+           "... none of them changed it: \"reno\" (\"%s\")", name);
+    len = 3;
+    memset(name, 'x', sizeof(name));
+    EXPECT_OK(us_getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len),
+              "get TCP_CONGESTION into 3 bytes");
+    report(len == 3 && memcmp(name, "renx", 4) == 0, "... 3 bytes, \"ren\" (len %u)", len);
+    len = 100;
+    EXPECT_OK(us_getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len),
+              "get TCP_CONGESTION into 100 bytes");
+    report(len == CC_NAME_MAX, "... 16 bytes (len %u)", len);
+    cc_set(u, ku, "reno", 4, ENOPROTOOPT, "on a UDP socket");
+    len = sizeof(name);
+    EXPECT_ERR(EOPNOTSUPP, us_getsockopt(u, IPPROTO_TCP, TCP_CONGESTION, name, &len),
+               "get TCP_CONGESTION on a UDP socket");
+    len = sizeof(name);
+    report(getsockopt(ku, IPPROTO_TCP, TCP_CONGESTION, name, &len) < 0 &&
+               errno == EOPNOTSUPP,
+           "... as the kernel's UDP socket (%s)", strerror(errno));
+    us_close(fd);
+    us_close(u);
+    close(k);
+    close(ku);
+}
+
+/* TCP_INFO of a connection that moved data both ways under algorithm cc,
+ * against what the kernel's end says. */
+static void
+test_congestion_info(int lfd, const char *cc)
+{
+    int kfd, fd = us_socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = sin_of(kern_ip, port);
+    char name[CC_NAME_MAX + 1];
+    static char big[200000], sink[sizeof(big)];
+
+    cc_set(fd, -1, cc, (socklen_t)strlen(cc), 0, cc);
+    if (us_connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || (kfd = kern_accept(lfd)) < 0)
+        die("a connection for TCP_INFO");
+    report(strcmp(cc_get(fd, 0, name), cc) == 0, "%s kept through connect (\"%s\")", cc,
+           name);
+    if (send(kfd, big, sizeof(big), 0) != (ssize_t)sizeof(big))
+        die("kernel send");
+    size_t got = 0;
+    while (got < sizeof(big)) {
+        ssize_t n = us_recv(fd, sink, sizeof(sink), 0);
+        if (n <= 0)
+            die("us_recv");
+        got += (size_t)n;
+    }
+    us_send(fd, big, sizeof(big), 0);
+    kern_read_all(kfd, sink, sizeof(sink));
+    usleep(100000);
+    struct tcp_info ti, kt;
+    socklen_t len = sizeof(ti), klen = sizeof(kt);
+    EXPECT_OK(us_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len), "TCP_INFO");
+    getsockopt(kfd, IPPROTO_TCP, TCP_INFO, &kt, &klen);
+    report(ti.tcpi_ca_state == 0 && ti.tcpi_retransmits == 0 && ti.tcpi_backoff == 0,
+           "%s TCP_INFO: ca_state 0 (open), no timeouts (%u, %u, %u)", cc,
+           ti.tcpi_ca_state, ti.tcpi_retransmits, ti.tcpi_backoff);
+    report(ti.tcpi_snd_cwnd > 10 && ti.tcpi_snd_ssthresh == 0x7fffffff,
+           "%s TCP_INFO: cwnd grew from 10 in slow start (%u), ssthresh unset (%u)", cc,
+           ti.tcpi_snd_cwnd, ti.tcpi_snd_ssthresh);
+    report((ti.tcpi_options & TCPI_OPT_WSCALE) && ti.tcpi_snd_wscale == kt.tcpi_rcv_wscale &&
+               ti.tcpi_rcv_wscale == kt.tcpi_snd_wscale,
+           "%s TCP_INFO: window scaling on, shifts %u/%u, the kernel's %u/%u", cc,
+           ti.tcpi_snd_wscale, ti.tcpi_rcv_wscale, kt.tcpi_snd_wscale, kt.tcpi_rcv_wscale);
+    report(ti.tcpi_snd_mss == kt.tcpi_snd_mss && ti.tcpi_rcv_mss == kt.tcpi_snd_mss &&
+               ti.tcpi_pmtu == 1500 && ti.tcpi_unacked == 0 && ti.tcpi_retrans == 0 &&
+               ti.tcpi_lost == 0 && ti.tcpi_sacked == 0,
+           "%s TCP_INFO: snd_mss %u rcv_mss %u (the kernel sends %u), pmtu %u, unacked %u, "
+           "retrans %u, lost %u, sacked %u",
+           cc, ti.tcpi_snd_mss, ti.tcpi_rcv_mss, kt.tcpi_snd_mss, ti.tcpi_pmtu,
+           ti.tcpi_unacked, ti.tcpi_retrans, ti.tcpi_lost, ti.tcpi_sacked);
+    us_close(fd);
+    close(kfd);
+}
+
+/* A listener's algorithm is its connections'. */
+static void
+test_congestion_inherited(const char *cc)
+{
+    int lfd = us_socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    struct sockaddr_in a = sin_of(stack_ip, port + 2);
+    char name[CC_NAME_MAX + 1];
+
+    us_setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    cc_set(lfd, -1, cc, (socklen_t)strlen(cc), 0, "on a listener");
+    if (us_bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || us_listen(lfd, 4) < 0)
+        die("a ustack listener");
+    int k = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(k, (struct sockaddr *)&a, sizeof(a)) < 0)
+        die("kernel connect to the ustack listener");
+    int fd = us_accept(lfd, NULL, NULL);
+    report(fd >= 0 && strcmp(cc_get(fd, 0, name), cc) == 0,
+           "an accepted connection has its listener's %s (\"%s\")", cc, name);
+    us_close(fd);
+    close(k);
+    us_close(lfd);
+}
+
 int
 main(int argc, char **argv)
 {
+    const char *cc_default = "cubic";
+    char **argv0 = argv;
+
+    if (argc == 7 && strcmp(argv[1], "--cc-default") == 0) {
+        cc_default = argv[2];
+        argv += 2;
+        argc -= 2;
+    }
     if (argc != 5 || inet_pton(AF_INET, argv[1], &kern_ip) != 1 ||
         inet_pton(AF_INET, argv[2], &stack_ip) != 1 ||
         inet_pton(AF_INET, argv[3], &silent_ip) != 1) {
-        fprintf(stderr, "usage: tcp_api KERNEL_ADDR STACK_ADDR SILENT_ADDR PORT\n");
+        fprintf(stderr, "usage: tcp_api [--cc-default NAME] KERNEL_ADDR STACK_ADDR "
+                        "SILENT_ADDR PORT\n");
         return 2;
     }
     port = atoi(argv[4]);
@@ -593,6 +760,12 @@ main(int argc, char **argv)
     alarm(120); /* a hang is a failure */
 
     int lfd = kern_listen(port);
+    if (argv != argv0) { /* --cc-default: only what a daemon's --cc changes */
+        test_congestion_names(cc_default);
+        test_congestion_inherited(strcmp(cc_default, "reno") ? "reno" : "cubic");
+        close(lfd);
+        return failures ? 1 : 0;
+    }
     test_errors_unconnected();
     test_connect_refused();
     test_connect_nonblocking(lfd);
@@ -601,6 +774,10 @@ main(int argc, char **argv)
     test_reset(lfd);
     test_listen_accept();
     test_options(lfd);
+    test_congestion_names(cc_default);
+    test_congestion_info(lfd, "cubic");
+    test_congestion_info(lfd, "reno");
+    test_congestion_inherited(strcmp(cc_default, "reno") ? "reno" : "cubic");
     close(lfd);
     return failures ? 1 : 0;
 }

@@ -8,8 +8,9 @@
 # Checks:
 #   api       build/san/itest/tcp_api: connect (blocking, non-blocking,
 #             refused, pending, EALREADY/EISCONN), accept/accept4, send/recv
-#             flags, shutdown, RST both ways, options, TCP_INFO; errnos as
-#             Linux gives them
+#             flags, shutdown, RST both ways, options, TCP_INFO,
+#             TCP_CONGESTION (names and errors beside a kernel socket's,
+#             inherited from a listener); errnos as Linux gives them
 #   echo      build/san/echo-server in each mode (seq, fork, poll) against
 #             kernel nc (1 MiB files, cmp; several clients at once) and
 #             against build/san/echo-client through the daemon (10.0.0.2 to
@@ -21,6 +22,8 @@
 #   services  build/san/ustack-services against kernel nc: echo, discard,
 #             daytime, chargen (RFC 864 lines), UDP echo, and 20 echo
 #             clients at once
+#   cc        ustackd --cc bogus exits 2 saying why; a daemon started with
+#             --cc reno gives new sockets reno (tcp_api --cc-default)
 #   and no sanitizer report from the daemon or any client; the daemon
 #   exits 0 on SIGINT.
 # Root needed. Prints TAP-style lines (throughput as # lines); exit 1 on
@@ -335,8 +338,26 @@ if us_stop "$dpid" INT 20 && [ "$US_STATUS" = 0 ]; then
 else
     notok "SIGINT: daemon exits 0 (status $US_STATUS)"
 fi
-check "daemon log has no sanitizer report" \
-    eval '! grep -qE "ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:" "$log"'
+
+# ---- --cc ----------------------------------------------------------------------
+
+out=$(in_ns_t 10 "$daemon" --tap "$tap" --addr "$stack/24" --cc bogus 2>&1)
+rc=$?
+check "ustackd --cc bogus exits 2 ($rc): $out" \
+    eval '[ "$rc" = 2 ] && grep -q "^ustackd: --cc .bogus.: TCP congestion control is cubic or reno" <<<"$out"'
+logs=("$log")
+log=$tmp/daemon-reno.log
+logs+=("$log")
+start_daemon --log warn --cc reno
+relay "tcp_api --cc-default reno" in_ns_t 30 "$itest/tcp_api" --cc-default reno \
+    "$host" "$stack" "$silent" 6100
+if us_stop "$dpid" INT 20 && [ "$US_STATUS" = 0 ]; then
+    ok "SIGINT: daemon --cc reno exits 0"
+else
+    notok "SIGINT: daemon --cc reno exits 0 (status $US_STATUS)"
+fi
+check "daemon logs have no sanitizer report" \
+    eval '! grep -qE "ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:" "${logs[@]}"'
 check "clients have no sanitizer report" \
     eval '! grep -qE "ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:" "$tmp"/*.log "$tmp"/*.err 2>/dev/null'
 exit "$fail"

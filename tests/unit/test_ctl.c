@@ -2,10 +2,10 @@
  * test_ctl.c - the control protocol codec (socket_api/ctl_proto.c):
  * every message type in both directions encoded and decoded back, the
  * known bytes of a header, every malformed message the decoder must
- * refuse, encoding into a buffer too small, the socket-table rows, and a
- * seeded mutation loop over valid messages (every buffer is a heap block
- * of exactly the decoded length, so AddressSanitizer sees any read past
- * it).
+ * refuse (string option values included), encoding into a buffer too
+ * small, the socket-table rows, and a seeded mutation loop over valid
+ * messages (every buffer is a heap block of exactly the decoded length,
+ * so AddressSanitizer sees any read past it).
  */
 /* cmocka needs these before it */
 #include <setjmp.h>
@@ -81,6 +81,8 @@ body_len(int type, enum ctl_dir dir)
     case CTL_SHUTDOWN: return req ? 4 : 0;
     case CTL_LIST: return 4;
     case CTL_TCP_INFO: return req ? 0 : CTL_TCP_INFO_LEN;
+    case CTL_SETSOCKOPT_STR: return req ? 8 + CTL_OPT_STR_LEN : 0;
+    case CTL_GETSOCKOPT_STR: return req ? 8 : 8 + CTL_OPT_STR_LEN;
     }
     fail_msg("no type %d", type);
     return 0;
@@ -156,8 +158,19 @@ msg_make(struct ctl_msg *m, int type, enum ctl_dir dir, int32_t status, size_t n
         break;
     case CTL_TCP_INFO:
         if (!req)
-            m->u.tcp_info = (struct ctl_tcp_info){4, 120, 60, 200000, 1460, 14600,
-                                                  0x7fffffff, 3, 65535, 262144, 2920, 0};
+            m->u.tcp_info = (struct ctl_tcp_info){
+                4,     120,    60,   200000, 1460, 14600, 0x7fffffff, 3, 65535, 262144,
+                2920,  0,      3,    1,      4,    7,     3,          1460, 1500, 1460,
+                0x101, 0x10001};
+        break;
+    case CTL_SETSOCKOPT_STR:
+        if (req)
+            m->u.sockopt_str = (struct ctl_sockopt_str){IPPROTO_TCP, 13, "cubic"};
+        break;
+    case CTL_GETSOCKOPT_STR:
+        m->u.sockopt_str = (struct ctl_sockopt_str){IPPROTO_TCP, 13, ""};
+        if (!req)
+            strcpy(m->u.sockopt_str.value, "reno");
         break;
     default: fail_msg("no type %d", type);
     }
@@ -224,8 +237,9 @@ decode_n(const uint8_t *b, size_t n, enum ctl_dir dir, struct ctl_msg *m)
 
 /* A message of type with status and a body of body_n bytes of junk, len
  * field right (the same bytes in either direction): built by hand, for
- * the decoder to judge. Returns its
- * length; b must hold CTL_HDR_LEN + body_n. */
+ * the decoder to judge. A body long enough to hold a string option's
+ * value holds a good one ("cubic", NUL-padded): the junk is elsewhere.
+ * Returns its length; b must hold CTL_HDR_LEN + body_n. */
 static size_t
 raw(uint8_t *b, int type, int32_t status, size_t body_n)
 {
@@ -237,6 +251,11 @@ raw(uint8_t *b, int type, int32_t status, size_t body_n)
     b[3] = (uint8_t)type;
     memcpy(b + 12, &status, 4);
     fill(b + CTL_HDR_LEN, body_n, (uint32_t)body_n);
+    if ((type == CTL_SETSOCKOPT_STR || type == CTL_GETSOCKOPT_STR) &&
+        body_n >= 8 + CTL_OPT_STR_LEN) {
+        memset(b + CTL_HDR_LEN + 8, 0, CTL_OPT_STR_LEN);
+        memcpy(b + CTL_HDR_LEN + 8, "cubic", 5);
+    }
     set_len(b, (uint32_t)(CTL_HDR_LEN + body_n));
     return CTL_HDR_LEN + body_n;
 }
@@ -374,12 +393,12 @@ test_ctl_known_bytes(void **state)
 #else
     /* bind(fd, 10.0.0.2:5353) as request 0x01020304 */
     const uint8_t bind_req[24] = {
-        0x53, 0x55, 0x01, 0x02, 0x18, 0x00, 0x00, 0x00, 0x04, 0x03, 0x02, 0x01,
+        0x53, 0x55, 0x02, 0x02, 0x18, 0x00, 0x00, 0x00, 0x04, 0x03, 0x02, 0x01,
         0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x0a, 0xe9, 0x14, 0x02, 0x00,
     };
     /* its reply: ECONNREFUSED (-111), no body */
     const uint8_t conn_rep[16] = {
-        0x53, 0x55, 0x01, 0x03, 0x10, 0x00, 0x00, 0x00,
+        0x53, 0x55, 0x02, 0x03, 0x10, 0x00, 0x00, 0x00,
         0x04, 0x03, 0x02, 0x01, 0x91, 0xff, 0xff, 0xff,
     };
     struct ctl_msg m = {.h = {.type = CTL_BIND, .seq = 0x01020304},
@@ -393,7 +412,7 @@ test_ctl_known_bytes(void **state)
     struct ctl_msg d;
     assert_int_equal(decode_n(bind_req, 24, CTL_REQUEST, &d), 0);
     assert_int_equal(d.h.magic, CTL_MAGIC);
-    assert_int_equal(d.h.version, 1);
+    assert_int_equal(d.h.version, 2);
     assert_int_equal(d.h.type, CTL_BIND);
     assert_int_equal(d.h.len, 24);
     assert_int_equal(d.h.seq, 0x01020304);
@@ -461,7 +480,7 @@ test_ctl_bad_magic_and_version(void **state)
     }
     uint16_t magic = CTL_MAGIC;
     memcpy(b, &magic, 2);
-    const uint8_t versions[] = {0, 2, 255};
+    const uint8_t versions[] = {0, 1, 255}; /* 1: before TCP_CONGESTION */
     for (size_t i = 0; i < 3; i++) {
         b[2] = versions[i];
         assert_int_equal(decode_n(b, n, CTL_REQUEST, &d), -EPROTONOSUPPORT);
@@ -534,7 +553,7 @@ static void
 test_ctl_request_status(void **state)
 {
     (void)state;
-    uint8_t b[64];
+    uint8_t b[CTL_HDR_LEN + CTL_TCP_INFO_LEN];
     struct ctl_msg d;
     const int32_t st[] = {1, -1, 65507, INT32_MIN, INT32_MAX};
 
@@ -584,9 +603,64 @@ test_ctl_body_size(void **state)
             }
         }
     }
-    /* 26 directions of want + 13 sizes (the wants add up to 164); accepted:
+    /* 30 directions of want + 13 sizes (the wants add up to 260); accepted:
      * one each, and 12 more SENDTO requests */
-    assert_int_equal(refused, 164 + 26 * 13 - 26 - 12);
+    assert_int_equal(refused, 260 + 30 * 13 - 30 - 12);
+}
+
+/* A string option's value: a NUL within 16 bytes and NULs after it; the
+ * bytes of CTL_SETSOCKOPT_STR "reno" known. */
+static void
+test_ctl_opt_str(void **state)
+{
+    (void)state;
+    struct ctl_msg m, d;
+    uint8_t b[64];
+    size_t n;
+
+    msg_make(&m, CTL_SETSOCKOPT_STR, CTL_REQUEST, 0, 0);
+    m.h.seq = 9;
+    strcpy(m.u.sockopt_str.value, "reno");
+    uint8_t *e = encode(&m, CTL_REQUEST, &n);
+    assert_int_equal(n, CTL_HDR_LEN + 24);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint8_t want[40] = {
+        0x53, 0x55, 0x02, 14, 40, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0,
+        6, 0, 0, 0, 13, 0, 0, 0, 'r', 'e', 'n', 'o', 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0,
+    };
+    assert_memory_equal(e, want, sizeof(want));
+#endif
+    assert_int_equal(ctl_decode(e, n, CTL_REQUEST, &d), 0);
+    assert_string_equal(d.u.sockopt_str.value, "reno");
+    /* the longest name, 15 bytes, and the empty one */
+    const char *const good[] = {"abcdefghijklmno", ""};
+    for (size_t i = 0; i < 2; i++) {
+        memset(m.u.sockopt_str.value, 0, CTL_OPT_STR_LEN);
+        strcpy(m.u.sockopt_str.value, good[i]);
+        assert_int_equal(ctl_encode(&m, CTL_REQUEST, b, sizeof(b)), 40);
+        assert_int_equal(decode_n(b, 40, CTL_REQUEST, &d), 0);
+        assert_string_equal(d.u.sockopt_str.value, good[i]);
+    }
+    /* no NUL in 16 bytes, or something after the NUL: neither encoded nor
+     * decoded, in either direction of either type */
+    for (int bad = 0; bad < 2; bad++) {
+        memcpy(e + CTL_HDR_LEN + 8, "0123456789abcdef", 16);
+        if (bad)
+            memcpy(e + CTL_HDR_LEN + 8, "reno\0\0\0x\0\0\0\0\0\0\0\0", 16);
+        assert_int_equal(decode_n(e, n, CTL_REQUEST, &d), -EBADMSG);
+        e[3] = CTL_GETSOCKOPT_STR;
+        assert_int_equal(decode_n(e, n, CTL_REPLY, &d), -EBADMSG);
+        e[3] = CTL_SETSOCKOPT_STR;
+        memcpy(m.u.sockopt_str.value, e + CTL_HDR_LEN + 8, 16);
+        assert_int_equal(ctl_encode(&m, CTL_REQUEST, b, sizeof(b)), -EINVAL);
+        m.h.type = CTL_GETSOCKOPT_STR;
+        assert_int_equal(ctl_encode(&m, CTL_REPLY, b, sizeof(b)), -EINVAL);
+        /* a GETSOCKOPT_STR request has no value to be wrong */
+        assert_int_equal(ctl_encode(&m, CTL_REQUEST, b, sizeof(b)), CTL_HDR_LEN + 8);
+        m.h.type = CTL_SETSOCKOPT_STR;
+    }
+    free(e);
 }
 
 static void
@@ -887,6 +961,7 @@ main(void)
         cmocka_unit_test(test_ctl_unknown_type),
         cmocka_unit_test(test_ctl_request_status),
         cmocka_unit_test(test_ctl_body_size),
+        cmocka_unit_test(test_ctl_opt_str),
         cmocka_unit_test(test_ctl_sendto_data_max),
         cmocka_unit_test(test_ctl_error_reply_with_body),
         cmocka_unit_test(test_ctl_list_rows),

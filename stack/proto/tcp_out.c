@@ -117,10 +117,23 @@ tcp_xmit(struct stack *s, struct tcp_pcb *c, tcp_seq seq, uint32_t len, uint8_t 
     return ipv4_output(s, p, c->raddr, IP_PROTO_TCP, tcp_ip_flags(c));
 }
 
+/* The sequence number of a segment without data: SND.NXT, unless data of
+ * ours lies beyond the peer's window (it shut the window on it, or dropped
+ * what it had SACKed). The peer accepts a bare ACK only inside its window
+ * (RFC 9293 §3.10.7.4), so it carries the window's right edge then, as
+ * Linux's tcp_acceptable_seq. */
+static tcp_seq
+tcp_ack_seq(const struct tcp_pcb *c)
+{
+    tcp_seq edge = c->snd_una + c->snd_wnd;
+
+    return seq_gt(c->snd_nxt, edge) && seq_ge(edge, c->snd_una) ? edge : c->snd_nxt;
+}
+
 void
 tcp_send_ack(struct stack *s, struct tcp_pcb *c)
 {
-    tcp_xmit(s, c, c->snd_nxt, 0, 0);
+    tcp_xmit(s, c, tcp_ack_seq(c), 0, 0);
 }
 
 /* RFC 5961 §7: challenge ACKs are rate-limited (a token bucket). */

@@ -17,8 +17,9 @@
  * found and ends when SND.UNA passes the recovery point (§5).
  *
  * Leaves out: NextSeg rules 3 and 4 (rescue retransmissions: RACK's
- * timers and TLP cover a lost tail), reneging detection beyond the RTO
- * (an RTO keeps the SACKed marks, as Linux does), Proportional Rate
+ * timers and TLP cover a lost tail), reneging detection before the RTO
+ * (an RTO keeps the SACKed marks unless SND.UNA stopped at SACKed data,
+ * which shows the peer reneged), Proportional Rate
  * Reduction (RFC 6937): cwnd drops to ssthresh on entering recovery.
  */
 #include <stdlib.h>
@@ -83,19 +84,21 @@ tcp_ooo_block(const struct tcp_pcb *c, tcp_seq seq, struct tcp_sack_block *b)
     return 0;
 }
 
+/* Is b among the blocks after `from` (the D-SACK block, if any, is not
+ * compared: RFC 2883 §4 wants the block holding a duplicate next to it) */
 static int
-tcp_block_listed(const struct tcp_repr *r, const struct tcp_sack_block *b)
+tcp_block_listed(const struct tcp_repr *r, unsigned from, const struct tcp_sack_block *b)
 {
-    for (unsigned i = 0; i < r->nsack; i++)
+    for (unsigned i = from; i < r->nsack; i++)
         if (r->sack[i].left == b->left && r->sack[i].right == b->right)
             return 1;
     return 0;
 }
 
 static void
-tcp_block_add(struct tcp_repr *r, const struct tcp_sack_block *b)
+tcp_block_add(struct tcp_repr *r, unsigned from, const struct tcp_sack_block *b)
 {
-    if (r->nsack < TCP_SACK_MAX && !tcp_block_listed(r, b))
+    if (r->nsack < TCP_SACK_MAX && !tcp_block_listed(r, from, b))
         r->sack[r->nsack++] = *b;
 }
 
@@ -113,19 +116,20 @@ tcp_sack_fill(struct stack *s, struct tcp_pcb *c, struct tcp_repr *r)
         c->has_dsack = 0;
         s->stats.tcp.tx_dsack++;
     }
+    unsigned from = r->nsack;
     unsigned keep = 0;
     for (unsigned i = 0; i < c->n_sack_recent; i++) {
         if (!seq_gt(c->sack_recent[i], c->rcv_nxt) ||
             !tcp_ooo_block(c, c->sack_recent[i], &b))
             continue; /* delivered since */
         c->sack_recent[keep++] = c->sack_recent[i];
-        tcp_block_add(r, &b);
+        tcp_block_add(r, from, &b);
     }
     c->n_sack_recent = (uint8_t)keep;
     /* then the other runs, from the lowest */
     for (const struct tcp_ooo *o = c->ooo; o && r->nsack < TCP_SACK_MAX; o = o->next)
         if (tcp_ooo_block(c, o->seq, &b))
-            tcp_block_add(r, &b);
+            tcp_block_add(r, from, &b);
     s->stats.tcp.tx_sack_blocks += tcp_sack_fit(r);
 }
 
@@ -461,7 +465,14 @@ tcp_sb_all_lost(struct tcp_pcb *c)
 void
 tcp_sack_rto(struct stack *s, struct tcp_pcb *c)
 {
-    (void)s;
+    /* RFC 2018 §8: SACKs are advisory. The timeout found SND.UNA at data
+     * the peer had SACKed: it dropped what it held (reneged); forget every
+     * SACK and send it all again */
+    if (c->sb.n && (tcp_sb_at(c, 0)->flags & TXS_SACKED)) {
+        s->stats.tcp.sack_reneged++;
+        for (uint32_t i = 0; i < c->sb.n; i++)
+            tcp_sb_at(c, i)->flags &= (uint8_t)~TXS_SACKED;
+    }
     tcp_sb_all_lost(c);
     c->tlp_out = 0;
     c->t_tlp = c->t_reo = 0;

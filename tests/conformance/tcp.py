@@ -1032,17 +1032,19 @@ def t_bad_opt_overrun(peer):
 
 
 def t_unknown_opt(peer):
-    """unknown options with sound lengths are skipped (RFC 9293 §3.2): SYN,ACK with MSS only, data echoed"""
+    """unknown options with sound lengths are skipped (RFC 9293 §3.2): SYN,ACK with MSS and SACK-Permitted only, data echoed"""
     c = Conn(peer)
-    # kind 30 (unassigned), SACK permitted (RFC 2018), timestamps (RFC
-    # 7323) and kind 253 (experiment, RFC 4727): ustack does none of them
+    # kind 30 (unassigned) and kind 253 (experiment, RFC 4727) are unknown;
+    # SACK-Permitted (RFC 2018) is answered; timestamps (RFC 7323) too once
+    # ustack implements them
     tsopt = bytes([8, 10]) + struct.pack("!II", 12345, 0)
     c.syn(bytes([30, 4, 0xAB, 0xCD]) + opt_mss(OUR_MSS) + bytes([1, 1, 4, 2]) +
           bytes([1, 1]) + tsopt + bytes([1, 1, 253, 2]))
     _, opts = c.expect_synack()
     check(2 in opts, "SYN,ACK has no MSS option")
-    check(not set(opts) - {2}, "SYN,ACK carries options %s it does not implement "
-          "or was not offered" % sorted(set(opts) - {2}))
+    check(4 in opts, "SYN,ACK does not answer SACK-Permitted")
+    check(not set(opts) - {2, 4}, "SYN,ACK carries options %s it does not implement "
+          "or was not offered" % sorted(set(opts) - {2, 4}))
     c.send(F_ACK)
     c.put(b"opt", opts=bytes([31, 4, 0, 0]))
     got, _ = c.segs_until_data(3)

@@ -102,6 +102,9 @@ tcp_ts_out(struct stack *s, struct tcp_pcb *c, struct tcp_repr *r)
 }
 
 /* RFC 7323 §5.3 R1, with §5.5 for a connection idle for 24 days. */
+/* DEVIATION(rfc7323): §3.2 says a non-RST segment without the option on
+ * a connection that uses timestamps SHOULD be dropped; like Linux we take
+ * it (it is checked by sequence number alone, and gives no echo). */
 int
 tcp_ts_paws_reject(struct stack *s, struct tcp_pcb *c, const struct tcp_repr *h)
 {

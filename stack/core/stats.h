@@ -46,6 +46,7 @@
     X(rx_no_conn) X(rx_bcast) X(rx_out_of_window) X(rx_dupacks) X(rx_ooo)      \
     X(rx_ooo_dropped) X(rx_dup_data) X(rx_rst) X(rx_rst_challenged)           \
     X(rx_syn_challenged) X(rx_ack_challenged) X(rx_ack_unsent)                \
+    X(rx_paws)                                                                \
     X(rx_syn_queue_full) X(rx_accept_queue_full) X(rx_icmp_soft) X(challenge_acks)            \
     X(challenge_limited) X(tx_segments) X(tx_data_bytes) X(tx_rst)            \
     X(tx_nobufs) X(rto_expired) X(fast_retransmits) X(retransmitted_segs)     \

@@ -10,9 +10,10 @@
  * recovery (tcp_cc.c: RFC 5681 fast retransmit, NewReno recovery per RFC
  * 6582, for peers without SACK; tcp_sack.c: RFC 6675 with SACK; tcp_rack.c:
  * RACK-TLP, RFC 8985) calling one of the congestion-window algorithms of
- * tcp_cc.h (tcp_reno.c, tcp_cubic.c: RFC 9438), ICMP errors and path MTU
- * discovery (tcp_pmtu.c: RFC 5927, RFC 1191, a black-hole fallback), and
- * the socket-facing calls (tcp_api.c).
+ * tcp_cc.h (tcp_reno.c, tcp_cubic.c: RFC 9438), timestamps (tcp_ts.c: RFC
+ * 7323 §3-§5, RTTM and PAWS), ICMP errors and path MTU discovery
+ * (tcp_pmtu.c: RFC 5927, RFC 1191, a black-hole fallback), and the
+ * socket-facing calls (tcp_api.c).
  *
  * The engine knows nothing of file descriptors: ustackd's socket layer
  * calls the functions at the bottom of this file and is told, through
@@ -20,9 +21,10 @@
  * data or EOF to read, send space, the connection established, an error,
  * a connection waiting on a listener.
  *
- * Leaves out: SACK, timestamps (RTT is sampled per RFC 6298 with Karn's
- * rule instead), urgent data (the URG pointer is ignored), TCP Fast Open,
+ * Leaves out: urgent data (the URG pointer is ignored), TCP Fast Open,
  * raising the path MTU again (RFC 1191 §6.3, RFC 4821 probing), ECN.
+ * Without timestamps (the peer did not offer them), RTT is sampled once a
+ * round trip per RFC 6298 with Karn's rule.
  */
 #ifndef USTACK_PROTO_TCP_H
 #define USTACK_PROTO_TCP_H
@@ -216,6 +218,14 @@ struct tcp_pcb {
     struct tcp_pcb *listener; /* for a child until accepted */
     struct tcp_pcb *acceptq;  /* established children, oldest first */
     uint32_t backlog, n_syn, n_accept;
+
+    /* RFC 7323 timestamps (tcp_ts.c) */
+    uint8_t ts_ok;          /* both SYNs carried the option: every segment does */
+    uint8_t ts_recent_ok;   /* TS.Recent holds a value (§5.5 may invalidate it) */
+    uint32_t ts_off;        /* added to our ms clock: TSval = now_ms + ts_off */
+    uint32_t ts_recent;     /* §4.3 TS.Recent: the TSval we echo */
+    uint64_t ts_recent_us;  /* when TS.Recent was last set (§5.5) */
+    tcp_seq last_ack_sent;  /* §4.3 Last.ACK.sent */
 };
 
 /* Linux's tcpi_ca_state values (include/net/tcp.h, enum tcp_ca_state). */
@@ -344,6 +354,30 @@ unsigned tcp_ip_flags(const struct tcp_pcb *c);
 uint8_t tcp_cc_ca_state(const struct tcp_pcb *c);
 tcp_seq tcp_isn(struct stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
                 uint16_t rport);
+/* RFC 6298 §2.3 with alpha = 1/(8n), beta = 1/(4n) (n >= 1; see tcp_ts.c). */
+void tcp_rtt_sample_n(struct stack *s, struct tcp_pcb *c, uint32_t rtt_us, uint32_t n);
+
+/* ---- RFC 7323 timestamps (tcp_ts.c) ---- */
+struct tcp_repr;
+#define TCP_PAWS_IDLE_US (24ull * 86400 * 1000000) /* RFC 7323 §5.5: 24 days */
+/* Data bytes in a full segment: SND.MSS less the options every segment
+ * carries (12 with timestamps, RFC 7323 §3.2 and RFC 6691). */
+uint32_t tcp_eff_mss(const struct tcp_pcb *c);
+/* Our TSval now: the engine clock in ms plus the connection's offset. */
+uint32_t tcp_ts_now(const struct stack *s, const struct tcp_pcb *c);
+/* The peer's SYN or SYN,ACK h: timestamps in use iff it carried them
+ * (we offer them on every SYN); TS.Recent from it. */
+void tcp_ts_syn_input(struct stack *s, struct tcp_pcb *c, const struct tcp_repr *h);
+/* Put the option on a segment we are about to send; note Last.ACK.sent. */
+void tcp_ts_out(struct stack *s, struct tcp_pcb *c, struct tcp_repr *r);
+/* §5.3 R1: 1 if h is an old duplicate by its TSval (counted, an ACK
+ * queued): the caller drops it. */
+int tcp_ts_paws_reject(struct stack *s, struct tcp_pcb *c, const struct tcp_repr *h);
+/* §4.3 / §5.3 R3: an acceptable segment h may become TS.Recent. */
+void tcp_ts_recent_update(struct stack *s, struct tcp_pcb *c, const struct tcp_repr *h);
+/* §4.1-4.2 RTTM: h acknowledges new data (SND.UNA not yet moved): an RTT
+ * sample from its TSecr. */
+void tcp_ts_rtt(struct stack *s, struct tcp_pcb *c, const struct tcp_repr *h);
 
 /* tcp_sack.c: SACK as receiver (blocks in our ACKs) and as sender (the
  * scoreboard, RFC 6675 recovery); tcp_rack.c: RACK-TLP loss detection */

@@ -5,6 +5,7 @@
  *   tcp_listen_input     §3.10.7.2 LISTEN
  *   tcp_syn_sent_input   §3.10.7.3 SYN-SENT
  *   tcp_sync_input       §3.10.7.4 the other states, one function a step:
+ *     tcp_ts_paws_reject  before the first step: RFC 7323 §5.3 R1 (tcp_ts.c)
  *     tcp_check_seq   first: is the segment in the window? trim it
  *     tcp_check_rst   second: RST (RFC 5961 §3)
  *     tcp_check_syn   fourth: SYN (RFC 5961 §4)
@@ -110,6 +111,7 @@ tcp_syn_options(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
     c->snd_wnd = g->h.wnd; /* never scaled in a SYN */
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = g->h.seq;
+    tcp_ts_syn_input(s, c, &g->h);
 }
 
 /* §3.10.7.2 LISTEN: a SYN makes a child in SYN-RECEIVED. */
@@ -274,6 +276,7 @@ tcp_check_seq(struct stack *s, struct tcp_pcb *c, struct tcp_seg *g)
             c->ack_now = 1;
         return STEP_DROP;
     }
+    tcp_ts_recent_update(s, c, &g->h); /* RFC 7323 §5.3 R3, before trimming */
     if (seq_lt(seq, c->rcv_nxt)) { /* already received: cut the front */
         uint32_t dup = c->rcv_nxt - seq;
         if (g->h.flags & TCP_SYN) {
@@ -452,12 +455,15 @@ tcp_check_ack(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
     }
     if (c->sb.seg) { /* SACK: RFC 6675 and RACK-TLP decide */
         int advanced = seq_gt(ack, c->snd_una);
+        if (advanced)
+            tcp_ts_rtt(s, c, &g->h); /* RFC 7323 §4.1 RTTM */
         uint32_t acked = advanced ? tcp_ack_advance(s, c, ack) : 0;
         if (!tcp_sack_ack(s, c, &g->h, advanced) && advanced)
             tcp_cc_ack(s, c, acked);
         if (advanced)
             tcp_notify(s, c); /* send space */
     } else if (seq_gt(ack, c->snd_una)) {
+        tcp_ts_rtt(s, c, &g->h); /* RFC 7323 §4.1 RTTM */
         uint32_t acked = tcp_ack_advance(s, c, ack);
         tcp_cc_ack(s, c, acked);
         tcp_notify(s, c); /* send space */
@@ -660,6 +666,8 @@ tcp_sync_input(struct stack *s, struct tcp_pcb *c, struct tcp_seg *g)
         tcp_output(s, c);
         return;
     }
+    if (tcp_ts_paws_reject(s, c, &g->h)) /* RFC 7323 §5.3 R1 */
+        goto out;
     if (tcp_check_seq(s, c, g) == STEP_DROP || tcp_check_rst(s, c, g) == STEP_DROP ||
         tcp_check_syn(s, c, g) == STEP_DROP || tcp_check_ack(s, c, g) == STEP_DROP)
         goto out;

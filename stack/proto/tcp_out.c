@@ -1,7 +1,9 @@
 /*
  * tcp_out.c - TCP output: building segments, deciding what to send.
  *
- * tcp_output() sends whatever the windows allow: new data cut to SND.MSS,
+ * tcp_output() sends whatever the windows allow: new data cut to SND.MSS
+ * less the options every segment carries (tcp_eff_mss: 12 bytes with
+ * timestamps, RFC 7323 §3.2, RFC 6691),
  * limited by min(SND.WND, cwnd) minus what is in flight, held back by
  * Nagle (RFC 896, RFC 1122 §4.2.3.4) and sender silly window avoidance,
  * then the FIN once the data is out. The receive window we advertise
@@ -92,6 +94,7 @@ tcp_xmit(struct stack *s, struct tcp_pcb *c, tcp_seq seq, uint32_t len, uint8_t 
         while (r.nsack && tcp_hdr_len(&r) + len + IPV4_HDR_MIN > s->cfg.mtu)
             r.nsack--;
     }
+    tcp_ts_out(s, c, &r);
     r.wnd = tcp_rcv_window(c, flags & TCP_SYN);
     size_t hl = tcp_hdr_len(&r);
     struct pkb *p = pkb_alloc(&s->pool, hl + len);
@@ -213,7 +216,7 @@ tcp_usable(const struct tcp_pcb *c)
 static int
 tcp_may_send(const struct tcp_pcb *c, uint32_t n, uint32_t unsent)
 {
-    if (n >= c->snd_mss)
+    if (n >= tcp_eff_mss(c))
         return 1;
     /* Nagle holds back new data only: the tail sent before goes again at
      * once (after the MSS fell, tcp_pmtu.c, it can be short) */
@@ -247,7 +250,7 @@ tcp_output(struct stack *s, struct tcp_pcb *c)
         uint32_t off = c->snd_nxt - seq0;
         unsent = off < c->snd.len ? (uint32_t)c->snd.len - off : 0;
         uint32_t usable = tcp_usable(c);
-        uint32_t n = unsent < c->snd_mss ? unsent : c->snd_mss;
+        uint32_t n = unsent < tcp_eff_mss(c) ? unsent : tcp_eff_mss(c);
         if (n > usable)
             n = usable;
         tcp_seq fin_seq = seq0 + (uint32_t)c->snd.len;
@@ -316,8 +319,8 @@ tcp_retransmit_una(struct stack *s, struct tcp_pcb *c)
     uint32_t off = c->snd_una - seq0;
     uint32_t n = off < c->snd.len ? (uint32_t)c->snd.len - off : 0;
 
-    if (n > c->snd_mss)
-        n = c->snd_mss;
+    if (n > tcp_eff_mss(c))
+        n = tcp_eff_mss(c);
     c->rtt_timing = 0;
     c->retransmits++;
     s->stats.tcp.retransmitted_segs++;
@@ -335,8 +338,8 @@ tcp_output_force(struct stack *s, struct tcp_pcb *c)
     uint32_t unsent = off < c->snd.len ? (uint32_t)c->snd.len - off : 0;
     uint32_t n = unsent < c->snd_wnd ? unsent : c->snd_wnd;
 
-    if (n > c->snd_mss)
-        n = c->snd_mss;
+    if (n > tcp_eff_mss(c))
+        n = tcp_eff_mss(c);
     if (!n || tcp_flight(c))
         return;
     if (tcp_xmit(s, c, c->snd_nxt, n, TCP_PSH) < 0)

@@ -166,7 +166,7 @@ tcp_tlp_fire(struct stack *s, struct tcp_pcb *c)
     uint32_t unsent = off < c->snd.len ? (uint32_t)c->snd.len - off : 0;
     uint32_t room = seq_lt(c->snd_nxt, c->snd_una + c->snd_wnd)
                         ? c->snd_una + c->snd_wnd - c->snd_nxt : 0;
-    uint32_t n = unsent < c->snd_mss ? unsent : c->snd_mss;
+    uint32_t mss = tcp_eff_mss(c), n = unsent < mss ? unsent : mss;
 
     c->t_tlp = 0;
     if (!c->sb.n)

@@ -412,9 +412,9 @@ tcp_sb_send(struct stack *s, struct tcp_pcb *c, struct tcp_txseg *g)
     int fin = (g->flags & TXS_FIN) != 0;
     uint32_t n = g->len - (fin ? 1 : 0);
 
-    if (n > c->snd_mss) {
+    if (n > tcp_eff_mss(c)) {
         uint32_t i = (uint32_t)((g - c->sb.seg + c->sb.cap - c->sb.head) % c->sb.cap);
-        if (tcp_sb_split(s, c, i, g->seq + c->snd_mss) < 0)
+        if (tcp_sb_split(s, c, i, g->seq + tcp_eff_mss(c)) < 0)
             return;
         g = tcp_sb_at(c, i);
         fin = 0;

@@ -27,9 +27,11 @@ min_nonzero(uint64_t a, uint64_t b)
     return a < b ? a : b;
 }
 
-/* RFC 6298 §2.2-2.4: fold one measurement into SRTT and RTTVAR. */
+/* RFC 6298 §2.2-2.4: fold one measurement into SRTT and RTTVAR, with
+ * alpha = 1/(8n) and beta = 1/(4n): n = 1 as RFC 6298 has it, more when
+ * every ACK gives a sample (RFC 7323 Appendix G, tcp_ts.c). */
 void
-tcp_rtt_sample(struct stack *s, struct tcp_pcb *c, uint32_t r)
+tcp_rtt_sample_n(struct stack *s, struct tcp_pcb *c, uint32_t r, uint32_t n)
 {
     if (r == 0)
         r = 1;
@@ -37,9 +39,10 @@ tcp_rtt_sample(struct stack *s, struct tcp_pcb *c, uint32_t r)
         c->srtt_us = r;
         c->rttvar_us = r / 2;
     } else {
-        uint32_t delta = c->srtt_us > r ? c->srtt_us - r : r - c->srtt_us;
-        c->rttvar_us = (3 * c->rttvar_us + delta) / 4; /* beta = 1/4 */
-        c->srtt_us = (7 * c->srtt_us + r) / 8;         /* alpha = 1/8 */
+        uint64_t delta = c->srtt_us > r ? c->srtt_us - r : r - c->srtt_us;
+        uint64_t a = 8ull * n, b = 4ull * n; /* 1/alpha, 1/beta */
+        c->rttvar_us = (uint32_t)(((b - 1) * c->rttvar_us + delta) / b);
+        c->srtt_us = (uint32_t)(((a - 1) * c->srtt_us + r) / a);
     }
     uint64_t k = 4ull * c->rttvar_us;
     uint64_t rto = c->srtt_us + (k > RTO_G_US ? k : RTO_G_US);
@@ -50,6 +53,12 @@ tcp_rtt_sample(struct stack *s, struct tcp_pcb *c, uint32_t r)
     if (rto > TCP_RTO_MAX_US)
         rto = TCP_RTO_MAX_US;
     c->rto_us = (uint32_t)rto;
+}
+
+void
+tcp_rtt_sample(struct stack *s, struct tcp_pcb *c, uint32_t r)
+{
+    tcp_rtt_sample_n(s, c, r, 1);
 }
 
 static uint64_t

@@ -27,8 +27,8 @@ SYN_RECEIVED, both close orders and TIME_WAIT, out-of-order and
 overlapping data, the ACK policy, a zero window, RSTs in, at and out of
 the window and SYNs in ESTABLISHED (RFC 5961 §3, §4), data beyond the
 window, ACKs of unsent and of too old data (RFC 5961 §5), malformed
-headers (checksum, truncation, data offset, option lengths), closed
-ports. At the end: the challenge ACK rate limit (RFC 5961 §7) was never
+headers (checksum, truncation, data offset, option lengths), timestamps
+(RFC 7323: answered, echoed, PAWS), closed ports. At the end: the challenge ACK rate limit (RFC 5961 §7) was never
 hit, ustack retransmitted nothing (we ACK at once, so a retransmission
 means a lost or misjudged ACK) and every segment it sent had a good
 checksum.
@@ -1032,23 +1032,59 @@ def t_bad_opt_overrun(peer):
 
 
 def t_unknown_opt(peer):
-    """unknown options with sound lengths are skipped (RFC 9293 §3.2): SYN,ACK with MSS and SACK-Permitted only, data echoed"""
+    """unknown options with sound lengths are skipped (RFC 9293 §3.2): SYN,ACK with MSS, SACK-Permitted and the timestamps it was offered only, data echoed"""
     c = Conn(peer)
     # kind 30 (unassigned) and kind 253 (experiment, RFC 4727) are unknown;
-    # SACK-Permitted (RFC 2018) is answered; timestamps (RFC 7323) too once
-    # ustack implements them
+    # SACK-Permitted (RFC 2018) and timestamps (RFC 7323) are answered
     tsopt = bytes([8, 10]) + struct.pack("!II", 12345, 0)
     c.syn(bytes([30, 4, 0xAB, 0xCD]) + opt_mss(OUR_MSS) + bytes([1, 1, 4, 2]) +
           bytes([1, 1]) + tsopt + bytes([1, 1, 253, 2]))
     _, opts = c.expect_synack()
     check(2 in opts, "SYN,ACK has no MSS option")
     check(4 in opts, "SYN,ACK does not answer SACK-Permitted")
-    check(not set(opts) - {2, 4}, "SYN,ACK carries options %s it does not implement "
-          "or was not offered" % sorted(set(opts) - {2, 4}))
+    check(8 in opts and struct.unpack("!II", opts[8])[1] == 12345,
+          "SYN,ACK does not answer the timestamps offered (RFC 7323 §3.2): %r"
+          % (opts.get(8),))
+    check(not set(opts) - {2, 4, 8}, "SYN,ACK carries options %s it does not implement "
+          "or was not offered" % sorted(set(opts) - {2, 4, 8}))
     c.send(F_ACK)
+    # no TSopt on our data: taken all the same (ustack's DEVIATION(rfc7323),
+    # as Linux)
     c.put(b"opt", opts=bytes([31, 4, 0, 0]))
     got, _ = c.segs_until_data(3)
     check(got == b"opt", "data with an unknown option: echo %r" % got)
+    c.reset()
+
+
+def opt_ts(tsval, tsecr):
+    return bytes([1, 1, 8, 10]) + struct.pack("!II", tsval, tsecr)
+
+
+def t_timestamps(peer):
+    """timestamps (RFC 7323): answered on the SYN,ACK, echoed on every segment; PAWS drops data with an old TSval (ACK, tcp.rx_paws), a TSval wrapping past 2^32 is newer"""
+    c = Conn(peer)
+    cnt = Counters(peer)
+    c.syn(opt_mss(OUR_MSS) + opt_wscale(7) + opt_ts(0xFFFFFF00, 0))
+    p, opts = c.expect_synack()
+    check(8 in opts, "SYN,ACK does not answer the timestamps offered (RFC 7323 §3.2)")
+    us_ts, ecr = struct.unpack("!II", opts[8])
+    check(ecr == 0xFFFFFF00, "SYN,ACK TSecr %u, expected the SYN's TSval" % ecr)
+    c.send(F_ACK, opts=opt_ts(0xFFFFFF10, us_ts))
+    # data with a TSval past the wrap: newer, taken; the echo carries it
+    c.put(b"ts-one", opts=opt_ts(0x10, us_ts))
+    got, segs = c.segs_until_data(6)
+    check(got == b"ts-one", "data with timestamps: echo %r" % got)
+    for s_ in segs:
+        o = tcp_options(s_)
+        check(8 in o, "a segment without timestamps: %s" % seg_fmt(s_))
+        v, e = struct.unpack("!II", o[8])
+        check(e == 0x10, "TSecr %u in %s, expected 16 (the data's TSval)" % (e, seg_fmt(s_)))
+        check(seq_diff(v, us_ts) >= 0, "TSval went back: %u after %u" % (v, us_ts))
+    # an old TSval (before the wrap): an old duplicate, dropped; an ACK
+    c.send(F_ACK | F_PSH, data=b"stale", opts=opt_ts(0xFFFFFF20, us_ts))
+    c.expect_ack("PAWS (RFC 7323 §5.3 R1)")
+    c.echo(b"fresh", "after the PAWS drop")
+    expect_delta(cnt.delta(), "tcp.rx_paws", 1)
     c.reset()
 
 
@@ -1098,7 +1134,7 @@ TESTS = [t_handshake_ws, t_handshake_nows, t_syn_received, t_close, t_time_wait,
          t_no_ack_flag, t_ooo, t_ack_policy, t_ooo_overlap, t_dup_overlap, t_zero_window,
          t_rst_in_window, t_rst_exact, t_rst_out_of_window, t_syn_established,
          t_beyond_window, t_ack_unsent, t_ack_old, t_bad_cksum, t_truncated,
-         t_bad_doff, t_bad_opt_syn, t_bad_opt_overrun, t_unknown_opt,
+         t_bad_doff, t_bad_opt_syn, t_bad_opt_overrun, t_unknown_opt, t_timestamps,
          t_closed_syn, t_closed_ack, t_listener_ack]
 
 

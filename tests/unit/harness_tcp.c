@@ -29,8 +29,8 @@ ht_env(void **state, const struct stack_config *cfg)
 size_t
 ht_frame(uint8_t *f, const struct ht_seg *g)
 {
-    uint8_t seg[20 + 8 + 1500];
-    size_t hl = 20 + (g->mss ? 4 : 0) + (g->wscale >= 0 ? 4 : 0);
+    uint8_t seg[20 + 20 + 1500];
+    size_t hl = 20 + (g->mss ? 4 : 0) + (g->wscale >= 0 ? 4 : 0) + (g->has_ts ? 12 : 0);
     uint8_t *o = seg + 20;
 
     assert_true(g->len <= 1500);
@@ -47,8 +47,15 @@ ht_frame(uint8_t *f, const struct ht_seg *g)
         memcpy(o, (uint8_t[]){2, 4, (uint8_t)(g->mss >> 8), (uint8_t)g->mss}, 4);
         o += 4;
     }
-    if (g->wscale >= 0)
+    if (g->wscale >= 0) {
         memcpy(o, (uint8_t[]){1, 3, 3, (uint8_t)g->wscale}, 4);
+        o += 4;
+    }
+    if (g->has_ts) { /* NOP NOP TS, RFC 7323 Appendix A's layout */
+        memcpy(o, (uint8_t[]){1, 1, 8, 10}, 4);
+        be32_put(o + 4, g->tsval);
+        be32_put(o + 8, g->tsecr);
+    }
     if (g->len)
         memcpy(seg + hl, g->data, g->len);
     size_t n = hl + g->len;
@@ -95,7 +102,10 @@ ht_send_at(struct ht_conn *k, uint8_t flags, tcp_seq seq, tcp_seq ack,
                        .wnd = k->pwnd,
                        .wscale = HT_NOWS,
                        .data = data,
-                       .len = len};
+                       .len = len,
+                       .has_ts = k->ts,
+                       .tsval = k->ptsval,
+                       .tsecr = k->ptsecr};
 
     ht_input(k->e, &g);
 }
@@ -188,8 +198,9 @@ ht_listen(struct h_env *e, uint16_t port, uint32_t rcvbuf, int backlog)
     return l;
 }
 
-void
-ht_syn(struct ht_conn *k, struct h_env *e, struct tcp_pcb *l, uint16_t pport, int ws)
+static void
+ht_syn_opts(struct ht_conn *k, struct h_env *e, struct tcp_pcb *l, uint16_t pport, int ws,
+            int ts, uint32_t tsval)
 {
     struct ht_out o;
 
@@ -206,7 +217,9 @@ ht_syn(struct ht_conn *k, struct h_env *e, struct tcp_pcb *l, uint16_t pport, in
                          .flags = TCP_SYN,
                          .wnd = 65535,
                          .mss = HT_MSS,
-                         .wscale = ws};
+                         .wscale = ws,
+                         .has_ts = ts,
+                         .tsval = tsval};
     ht_input(e, &syn);
     ht_nsent(e, 1);
     ht_out(e, 0, &o);
@@ -216,6 +229,14 @@ ht_syn(struct ht_conn *k, struct h_env *e, struct tcp_pcb *l, uint16_t pport, in
               l->rcvbuf > 65535 ? 65535 : l->rcvbuf, 0);
     assert_int_equal(o.h.mss, HT_MSS);
     assert_int_equal(o.h.has_wscale, ws >= 0);
+    /* RFC 7323 §3.2: timestamps answered only when offered */
+    assert_int_equal(o.h.has_ts, ts);
+    if (ts) {
+        assert_int_equal(o.h.tsecr, tsval);
+        k->ts = 1;
+        k->ptsval = tsval;
+        k->ptsecr = o.h.tsval;
+    }
     k->pseq = HT_PEER_ISN + 1;
     k->pack = k->iss + 1;
     k->c = NULL;
@@ -225,6 +246,19 @@ ht_syn(struct ht_conn *k, struct h_env *e, struct tcp_pcb *l, uint16_t pport, in
     assert_non_null(k->c);
     assert_int_equal(k->c->state, TCP_SYN_RECEIVED);
     rec_clear(e->rec);
+}
+
+void
+ht_syn(struct ht_conn *k, struct h_env *e, struct tcp_pcb *l, uint16_t pport, int ws)
+{
+    ht_syn_opts(k, e, l, pport, ws, 0, 0);
+}
+
+void
+ht_syn_ts(struct ht_conn *k, struct h_env *e, struct tcp_pcb *l, uint16_t pport, int ws,
+          uint32_t tsval)
+{
+    ht_syn_opts(k, e, l, pport, ws, 1, tsval);
 }
 
 void
@@ -252,15 +286,28 @@ ht_only(struct h_env *e, uint8_t flags, tcp_seq seq, tcp_seq ack, long wnd, size
     return o.h;
 }
 
-void
-ht_passive(struct ht_conn *k, struct h_env *e, uint32_t rcvbuf, int ws)
+static void
+ht_passive_opts(struct ht_conn *k, struct h_env *e, uint32_t rcvbuf, int ws, int ts,
+                uint32_t tsval)
 {
     struct tcp_pcb *l = ht_listen(e, HT_PORT, rcvbuf, 4);
 
-    ht_syn(k, e, l, HT_PEER_PORT, ws);
+    ht_syn_opts(k, e, l, HT_PEER_PORT, ws, ts, tsval);
     assert_null(tcp_accept(e->s, l, (void *)2)); /* not yet established */
     ht_ack_accept(k);
     assert_null(tcp_accept(e->s, l, (void *)2));
+}
+
+void
+ht_passive(struct ht_conn *k, struct h_env *e, uint32_t rcvbuf, int ws)
+{
+    ht_passive_opts(k, e, rcvbuf, ws, 0, 0);
+}
+
+void
+ht_passive_ts(struct ht_conn *k, struct h_env *e, uint32_t rcvbuf, int ws, uint32_t tsval)
+{
+    ht_passive_opts(k, e, rcvbuf, ws, 1, tsval);
 }
 
 void
@@ -284,12 +331,18 @@ ht_connect(struct ht_conn *k, struct h_env *e, uint16_t pport)
     assert_int_equal(o.h.mss, HT_MSS);
     assert_int_equal(o.h.has_wscale, 1); /* RFC 7323 §2.2: offered on a SYN */
     assert_int_equal(o.h.wscale, 3);     /* 256 KiB needs a shift of 3 */
+    assert_int_equal(o.h.has_ts, 1);     /* RFC 7323 §3.2: offered on a SYN */
+    assert_int_equal(o.h.tsecr, 0);
+    k->ptsecr = o.h.tsval;
     rec_clear(e->rec);
 }
 
-void
-ht_active(struct ht_conn *k, struct h_env *e, int ws, uint64_t rtt_us)
+static void
+ht_active_opts(struct ht_conn *k, struct h_env *e, int ws, uint64_t rtt_us, int ts,
+               uint32_t tsval)
 {
+    struct ht_out o;
+
     ht_connect(k, e, HT_PEER_PORT);
     ht_at(e, e->now + rtt_us);
     ht_nsent(e, 0);
@@ -300,7 +353,10 @@ ht_active(struct ht_conn *k, struct h_env *e, int ws, uint64_t rtt_us)
                         .flags = TCP_SYN | TCP_ACK,
                         .wnd = 65535,
                         .mss = HT_MSS,
-                        .wscale = ws};
+                        .wscale = ws,
+                        .has_ts = ts,
+                        .tsval = tsval,
+                        .tsecr = k->ptsecr};
     ht_input(e, &sa);
     k->pseq++;
     k->pack = k->iss + 1;
@@ -308,8 +364,28 @@ ht_active(struct ht_conn *k, struct h_env *e, int ws, uint64_t rtt_us)
     /* RFC 7323 §2.3: scaled by our shift once both sides sent the option */
     ht_expect(e, 0, TCP_ACK, k->iss + 1, k->pseq, ws >= 0 ? TCP_BUF_DEFAULT >> 3 : 65535,
               0);
+    ht_out(e, 0, &o);
+    assert_int_equal(o.h.has_ts, ts);
+    if (ts) {
+        assert_int_equal(o.h.tsecr, tsval);
+        k->ts = 1;
+        k->ptsval = tsval;
+        k->ptsecr = o.h.tsval;
+    }
     assert_int_equal(k->c->state, TCP_ESTABLISHED);
     rec_clear(e->rec);
+}
+
+void
+ht_active(struct ht_conn *k, struct h_env *e, int ws, uint64_t rtt_us)
+{
+    ht_active_opts(k, e, ws, rtt_us, 0, 0);
+}
+
+void
+ht_active_ts(struct ht_conn *k, struct h_env *e, int ws, uint64_t rtt_us, uint32_t tsval)
+{
+    ht_active_opts(k, e, ws, rtt_us, 1, tsval);
 }
 
 void

@@ -6,7 +6,8 @@
  * segments the engine sent, and the two ways a test gets one connection
  * to script: a passive open (a listener, the peer's SYN, our SYN,ACK, the
  * peer's ACK, accept) and an active open (connect, our SYN, the peer's
- * SYN,ACK, our ACK). Each step asserts the exact segments that left.
+ * SYN,ACK, our ACK), each with or without the peer offering timestamps
+ * (RFC 7323). Each step asserts the exact segments that left.
  *
  * The peer is 10.0.0.1:HT_PEER_PORT and its ISN is HT_PEER_ISN, 16 bytes
  * below 2^32, so its sequence numbers wrap within the first segment of
@@ -25,7 +26,8 @@
 #define HT_MSS 1460  /* ours and the peer's: MTU 1500 - 40 */
 #define HT_NOWS (-1) /* no window scale option */
 
-/* A segment from the peer. wscale HT_NOWS: no option; mss 0: no option. */
+/* A segment from the peer. wscale HT_NOWS: no option; mss 0: no option;
+ * has_ts 0: no timestamps option. */
 struct ht_seg {
     uint16_t sport, dport;
     tcp_seq seq, ack;
@@ -35,6 +37,8 @@ struct ht_seg {
     int wscale;
     const uint8_t *data;
     size_t len;
+    int has_ts;
+    uint32_t tsval, tsecr;
 };
 
 /* A segment we sent, parsed (checksum checked). */
@@ -56,6 +60,8 @@ struct ht_conn {
     tcp_seq pack;   /* what the peer acknowledges of ours */
     uint16_t pwnd;  /* the window the peer advertises (wire value) */
     uint32_t pdata; /* bytes of h_pattern the peer has sent so far */
+    int ts;         /* the peer sends timestamps on every segment: */
+    uint32_t ptsval, ptsecr; /* these, set by the test */
 };
 
 /* An engine at H_T0 with the peer's MAC learnt and ARP entries that
@@ -71,7 +77,8 @@ void ht_input(struct h_env *e, const struct ht_seg *g);
 void ht_raw(struct h_env *e, uint16_t sport, uint16_t dport, uint8_t flags, tcp_seq seq,
             tcp_seq ack, const uint8_t *data, size_t len);
 /* A segment on connection k from the peer: k's ports, seq k->pseq, ack
- * k->pack, window k->pwnd. Does not advance k->pseq. */
+ * k->pack, window k->pwnd, timestamps k->ptsval and k->ptsecr if k->ts.
+ * Does not advance k->pseq. */
 void ht_send(struct ht_conn *k, uint8_t flags, const uint8_t *data, size_t len);
 /* As ht_send with an explicit sequence and acknowledgment number. */
 void ht_send_at(struct ht_conn *k, uint8_t flags, tcp_seq seq, tcp_seq ack,
@@ -103,18 +110,32 @@ struct tcp_pcb *ht_listen(struct h_env *e, uint16_t port, uint32_t rcvbuf, int b
  * k->c is the new child in SYN_RECEIVED. The recorder is cleared. */
 void ht_syn(struct ht_conn *k, struct h_env *e, struct tcp_pcb *l, uint16_t pport,
             int ws);
+/* As ht_syn, the peer's SYN also offering timestamps with TSval tsval;
+ * our SYN,ACK checked to answer them (TSecr = tsval). k->ts is set,
+ * k->ptsval = tsval and k->ptsecr = our SYN,ACK's TSval. */
+void ht_syn_ts(struct ht_conn *k, struct h_env *e, struct tcp_pcb *l, uint16_t pport,
+               int ws, uint32_t tsval);
 /* The peer's ACK of our SYN: the child is established and accepted
  * (owner (void *)2). Nothing is sent. */
 void ht_ack_accept(struct ht_conn *k);
 /* ht_listen(HT_PORT, rcvbuf, 4) + ht_syn(HT_PEER_PORT) + ht_ack_accept. */
 void ht_passive(struct ht_conn *k, struct h_env *e, uint32_t rcvbuf, int ws);
+/* As ht_passive with ht_syn_ts: the peer's TSval stays tsval. */
+void ht_passive_ts(struct ht_conn *k, struct h_env *e, uint32_t rcvbuf, int ws,
+                   uint32_t tsval);
 /* tcp_connect to the peer's pport: k->c in SYN_SENT; k->iss and k->lport
  * from our SYN, checked (SYN alone, window 65535, MSS 1460, window scale
- * 3). The recorder is cleared. */
+ * 3, timestamps with TSecr 0); k->ptsecr = its TSval. The recorder is
+ * cleared. */
 void ht_connect(struct ht_conn *k, struct h_env *e, uint16_t pport);
 /* Active open to the peer's HT_PEER_PORT: our SYN checked, the peer's
- * SYN,ACK (MSS 1460, ws) after rtt_us, our ACK checked. Cleared. */
+ * SYN,ACK (MSS 1460, ws, no timestamps) after rtt_us, our ACK checked
+ * (without timestamps). Cleared. */
 void ht_active(struct ht_conn *k, struct h_env *e, int ws, uint64_t rtt_us);
+/* As ht_active, the SYN,ACK with timestamps (TSval tsval, echoing our
+ * SYN's); our ACK checked to carry them (TSecr = tsval); k->ts set. */
+void ht_active_ts(struct ht_conn *k, struct h_env *e, int ws, uint64_t rtt_us,
+                  uint32_t tsval);
 
 /* The peer's FIN, acknowledging k->pack; advances k->pseq. */
 void ht_fin(struct ht_conn *k);

@@ -46,6 +46,8 @@ tcp_captures=(
     "tcp-close-us-first|python3 scripts/tcp-peer.py tcp-close-us-first"
     "tcp-zero-window|python3 scripts/tcp-peer.py tcp-zero-window"
     "tcp-retransmit|python3 scripts/tcp-peer.py tcp-retransmit"
+    "tcp-sack-recovery|python3 scripts/tcp-peer.py tcp-sack-recovery"
+    "tcp-tail-loss|python3 scripts/tcp-peer.py tcp-tail-loss"
     "tcp-connect|nc -l 10.0.0.1 8000"
 )
 settings=(--addr 10.0.0.2/24 --gw 10.0.0.1 --seed 1)

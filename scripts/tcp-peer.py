@@ -10,6 +10,7 @@ the scenario says (bytes counted and compared), 1 with a reason if not.
     tcp-peer.py NAME      NAME: tcp-handshake tcp-transfer
                           tcp-close-peer-first tcp-close-us-first
                           tcp-zero-window tcp-retransmit
+                          tcp-sack-recovery tcp-tail-loss
 (tcp-connect's peer is `nc -l`, started by the script.)
 """
 import socket
@@ -92,11 +93,11 @@ def zero_window(n=200 * 1024):
 
 def retransmit(n=20 * 1024):
     s = connect()
-    s.sendall(b"GET 20 KiB, please\n")
+    s.sendall(b"GET %d bytes, please\n" % n)
     got = read_all(s, n)
     s.close()
     if got != ustack_text(n):
-        sys.exit("retransmit: got %d bytes, not ustack's 20 KiB" % len(got))
+        sys.exit("retransmit: got %d bytes, not ustack's %d" % (len(got), n))
 
 
 SCENARIOS = {
@@ -106,6 +107,8 @@ SCENARIOS = {
     "tcp-close-us-first": close_us_first,
     "tcp-zero-window": zero_window,
     "tcp-retransmit": retransmit,
+    "tcp-sack-recovery": retransmit,
+    "tcp-tail-loss": lambda: retransmit(10 * 1448),
 }
 
 if __name__ == "__main__":

@@ -485,7 +485,7 @@ tcp_get_info(const struct tcp_pcb *c, struct tcp_info_lite *i)
         .snd_wscale = c->wscale_ok ? c->snd_wscale : 0,
         .rcv_wscale = c->wscale_ok ? c->rcv_wscale : 0,
         .rtt_us = c->srtt_us, .rttvar_us = c->rttvar_us, .rto_us = c->rto_us,
-        .snd_mss = c->snd_mss, .rcv_mss = rcv_mss, .pmtu = c->pmtu,
+        .snd_mss = tcp_eff_mss(c), .rcv_mss = rcv_mss, .pmtu = c->pmtu,
         .cwnd = c->cwnd, .ssthresh = c->ssthresh, .total_retrans = c->retransmits,
         .snd_wnd = c->snd_wnd, .rcv_wnd = c->rcv_wnd,
         .unacked = c->snd_nxt - c->snd_una,

@@ -30,7 +30,7 @@
  *     CLOCK_MONOTONIC moved to the Unix epoch by an offset read once, and
  *     the capture stores exactly the times the engine was given (so the
  *     pcap's timestamps are wall-clock and replay feeds the same ISN clock).
- *     A scenario may lose one data segment on purpose: the loss sits
+ *     A scenario may lose data segments on purpose: the loss sits
  *     between the capture and the TAP, so the capture holds the segment
  *     (the kernel never saw it) and its retransmission.
  *   tcp_scenario --replay IN --scenario NAME --addr ... --seed N
@@ -51,6 +51,11 @@
  *                         probes have arrived; then read all; close on EOF
  *   tcp-retransmit        read a request line, send 20 KiB; the third data
  *                         segment is lost once (live); close on EOF
+ *   tcp-sack-recovery     the same with the third and the sixth lost: both
+ *                         repaired in one SACK recovery (RFC 6675, RACK)
+ *   tcp-tail-loss         the same with a reply of 10 full segments, the
+ *                         last one lost: a tail loss probe (RFC 8985 §7)
+ *                         repairs it, not a retransmission timeout
  *   tcp-connect           0.5 s after the start connect to 10.0.0.1:8000
  *                         (nc -l), send a line, shut down writing, read to
  *                         EOF, close (-> TIME_WAIT)
@@ -135,12 +140,13 @@ seg_view_parse(const uint8_t *f, size_t n, struct seg_view *v)
 
 /* ---- the loss device: live only, between the capture and the TAP ---- */
 
-/* Loses the nth TCP segment with data that passes through it, once, and
- * says it was sent (a wire loses frames silently). */
+/* Loses the data segments whose numbers (1 for the first TCP segment with
+ * data that passes through it) are set in a mask, once each, and says they
+ * were sent (a wire loses frames silently). */
 struct loss_dev {
     struct dev dev;
     struct dev *inner;
-    uint32_t nth, seen;
+    uint32_t mask, seen;
     uint32_t lost;
 };
 
@@ -150,7 +156,8 @@ loss_send(struct dev *d, const uint8_t *frame, size_t len, uint64_t now_us)
     struct loss_dev *l = (struct loss_dev *)d;
     struct seg_view v;
 
-    if (seg_view_parse(frame, len, &v) == 0 && v.len > 0 && ++l->seen == l->nth) {
+    if (seg_view_parse(frame, len, &v) == 0 && v.len > 0 && ++l->seen <= 32 &&
+        (l->mask >> (l->seen - 1) & 1)) {
         l->lost++;
         return 0;
     }
@@ -187,7 +194,7 @@ static const struct dev_ops loss_ops = {
 
 /* On failure inner is left open. */
 static struct loss_dev *
-loss_open(struct dev *inner, uint32_t nth)
+loss_open(struct dev *inner, uint32_t mask)
 {
     struct loss_dev *l = calloc(1, sizeof(*l));
 
@@ -196,7 +203,7 @@ loss_open(struct dev *inner, uint32_t nth)
     l->dev.ops = &loss_ops;
     memcpy(l->dev.name, inner->name, sizeof(l->dev.name));
     l->inner = inner;
-    l->nth = nth;
+    l->mask = mask;
     return l;
 }
 
@@ -204,10 +211,14 @@ loss_open(struct dev *inner, uint32_t nth)
 
 struct scen;
 
+#define LOSE(n) (1u << ((n) - 1))
+
 struct scen_def {
     const char *name;
     uint32_t rcvbuf;   /* 0: the default */
-    uint32_t lose_nth; /* live: lose this data segment once (0: none) */
+    uint32_t lose;     /* live: lose these data segments once (LOSE(n): the
+                          nth; 0: none) */
+    uint32_t reply_len; /* bytes step_retransmit sends back (0: 20 KiB) */
     void (*start)(struct scen *sc);
     void (*step)(struct scen *sc);
 };
@@ -529,7 +540,7 @@ step_retransmit(struct scen *sc)
     else
         scen_read(sc, NULL, 0);
     if (!sc->replied && scen_have_line(sc)) {
-        scen_write_text(sc, 20 * 1024);
+        scen_write_text(sc, sc->def->reply_len ? sc->def->reply_len : 20 * 1024);
         sc->replied = 1;
     }
     scen_flush(sc);
@@ -596,13 +607,15 @@ step_connect(struct scen *sc)
 }
 
 static const struct scen_def scenarios[] = {
-    {"tcp-handshake", 0, 0, scen_listen, step_echo},
-    {"tcp-transfer", 0, 0, scen_listen, step_echo},
-    {"tcp-close-peer-first", 0, 0, scen_listen, step_close_peer_first},
-    {"tcp-close-us-first", 0, 0, scen_listen, step_close_us_first},
-    {"tcp-zero-window", 16 * 1024, 0, scen_listen, step_zero_window},
-    {"tcp-retransmit", 0, 3, scen_listen, step_retransmit},
-    {"tcp-connect", 0, 0, start_connect, step_connect},
+    {"tcp-handshake", 0, 0, 0, scen_listen, step_echo},
+    {"tcp-transfer", 0, 0, 0, scen_listen, step_echo},
+    {"tcp-close-peer-first", 0, 0, 0, scen_listen, step_close_peer_first},
+    {"tcp-close-us-first", 0, 0, 0, scen_listen, step_close_us_first},
+    {"tcp-zero-window", 16 * 1024, 0, 0, scen_listen, step_zero_window},
+    {"tcp-retransmit", 0, LOSE(3), 0, scen_listen, step_retransmit},
+    {"tcp-sack-recovery", 0, LOSE(3) | LOSE(6), 0, scen_listen, step_retransmit},
+    {"tcp-tail-loss", 0, LOSE(10), 10 * 1448, scen_listen, step_retransmit},
+    {"tcp-connect", 0, 0, 0, start_connect, step_connect},
 };
 
 static const struct scen_def *
@@ -733,8 +746,8 @@ run_live(struct stack_config *cfg, const struct scen_def *def, const char *tap_n
         return 2;
     }
     inner = tap;
-    if (def->lose_nth) {
-        if (!(loss = loss_open(tap, def->lose_nth))) {
+    if (def->lose) {
+        if (!(loss = loss_open(tap, def->lose))) {
             fprintf(stderr, "tcp_scenario: out of memory\n");
             dev_close(tap);
             return 2;
@@ -799,7 +812,7 @@ run_live(struct stack_config *cfg, const struct scen_def *def, const char *tap_n
     }
     scen_summary(&sc, "live");
     if (loss)
-        printf("tcp_scenario: lost data segment %u on purpose (%u lost)\n", loss->nth,
+        printf("tcp_scenario: lost data segments 0x%x on purpose (%u lost)\n", loss->mask,
                loss->lost);
     int64_t refused = stats_get(stack_stats(s), "eth.tx_dev_err");
     if (refused > 0) {
@@ -808,8 +821,8 @@ run_live(struct stack_config *cfg, const struct scen_def *def, const char *tap_n
         fprintf(stderr, "tcp_scenario: the TAP refused %" PRId64 " frames\n", refused);
         rc = 1;
     }
-    if (def->lose_nth && (!loss || loss->lost != 1)) {
-        fprintf(stderr, "tcp_scenario: the segment to lose was never sent\n");
+    if (def->lose && (!loss || loss->lost != (uint32_t)__builtin_popcount(def->lose))) {
+        fprintf(stderr, "tcp_scenario: a segment to lose was never sent\n");
         rc = 1;
     }
     if (sc.why[0] || !sc.done)

@@ -85,7 +85,8 @@ enum tcp_state {
 struct tcp_txseg {
     tcp_seq seq;
     uint32_t len;
-    uint64_t xmit_us;
+    uint64_t xmit_us;  /* the last transmission */
+    uint64_t first_us; /* the first */
     uint8_t flags;
 };
 #define TXS_SACKED 0x01  /* the peer holds it (RFC 2018) */
@@ -197,6 +198,7 @@ struct tcp_pcb {
     tcp_seq rack_fack;       /* highest end of data delivered (acked or SACKed) */
     uint32_t rack_rtt_us, rack_min_rtt_us;
     uint8_t rack_reord;      /* reordering seen (RACK.reordering_seen) */
+    uint32_t ack_tsecr;      /* TSecr of the ACK being processed (0: none) */
     uint8_t rack_reo_mult;   /* RACK.reo_wnd_mult: grows on D-SACKs */
     uint8_t rack_reo_persist; /* recoveries left before the mult resets */
     tcp_seq rack_dsack_round; /* SND.MAX when the mult last grew */
@@ -384,6 +386,8 @@ void tcp_ts_rtt(struct stack *s, struct tcp_pcb *c, const struct tcp_repr *h);
 void tcp_sack_rcv_note(struct tcp_pcb *c, tcp_seq seq);
 void tcp_sack_rcv_dup(struct stack *s, struct tcp_pcb *c, tcp_seq seq, tcp_seq end);
 void tcp_sack_fill(struct stack *s, struct tcp_pcb *c, struct tcp_repr *r);
+/* Option bytes the SACK blocks of our next segment will take. */
+unsigned tcp_sack_room(const struct tcp_pcb *c);
 int tcp_sb_init(struct tcp_pcb *c);
 void tcp_sb_free(struct tcp_pcb *c);
 /* Record a segment of len units of sequence space leaving at seq. -1 if

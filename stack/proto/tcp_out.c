@@ -90,11 +90,11 @@ tcp_xmit(struct stack *s, struct tcp_pcb *c, tcp_seq seq, uint32_t len, uint8_t 
         r.sack_perm = c->state == TCP_SYN_SENT || c->sack_ok;
     } else if (r.flags & TCP_ACK) {
         tcp_sack_fill(s, c, &r);
-        /* the blocks must not push the frame past the MTU */
-        while (r.nsack && tcp_hdr_len(&r) + len + IPV4_HDR_MIN > s->cfg.mtu)
-            r.nsack--;
     }
     tcp_ts_out(s, c, &r);
+    /* the blocks must not push the frame past the path MTU (DF is set) */
+    while (r.nsack && tcp_hdr_len(&r) + len + IPV4_HDR_MIN > c->pmtu)
+        r.nsack--;
     r.wnd = tcp_rcv_window(c, flags & TCP_SYN);
     size_t hl = tcp_hdr_len(&r);
     struct pkb *p = pkb_alloc(&s->pool, hl + len);
@@ -250,7 +250,10 @@ tcp_output(struct stack *s, struct tcp_pcb *c)
         uint32_t off = c->snd_nxt - seq0;
         unsent = off < c->snd.len ? (uint32_t)c->snd.len - off : 0;
         uint32_t usable = tcp_usable(c);
-        uint32_t n = unsent < tcp_eff_mss(c) ? unsent : tcp_eff_mss(c);
+        /* the SACK blocks the segment will carry come out of its data, as
+         * Linux's tcp_current_mss: a full segment keeps them (RFC 2018 §4) */
+        uint32_t mss = tcp_eff_mss(c) - tcp_sack_room(c);
+        uint32_t n = unsent < mss ? unsent : mss;
         if (n > usable)
             n = usable;
         tcp_seq fin_seq = seq0 + (uint32_t)c->snd.len;

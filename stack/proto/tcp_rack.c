@@ -13,7 +13,7 @@
  * TLP: with data in flight and no loss known, a probe timeout (PTO) of
  * 2 SRTT (plus the peer's delayed-ACK allowance when one segment is out)
  * sends one segment, new data if the window allows, else the last segment
- * again, so that a lost tail is found by RACK from the probe's ACK, not by
+ * again (a probe due with the RTO goes first and restarts it), so that a lost tail is found by RACK from the probe's ACK, not by
  * an RTO. A retransmitted probe whose ACK comes without a D-SACK repaired
  * a real loss: cwnd is reduced (§7.4).
  *
@@ -30,17 +30,37 @@
 #define TLP_PTO_MIN_US 10000   /* as Linux: never probe sooner than 10 ms */
 #define TLP_WCDELACK_US 200000 /* §7.2 WCDelAckT: the peer's delayed ACK */
 
+/* Was the delivery of record g (retransmitted) the copy's, or could it be
+ * an earlier transmission's? For a cumulative ACK the echoed timestamp
+ * says (an echo older than the copy's TSval); a SACK echoes the segment
+ * before the hole, so there, as without timestamps, an RTT below the
+ * path's minimum can only be an earlier one's. */
+static int
+tcp_rack_ambiguous(const struct tcp_pcb *c, const struct tcp_txseg *g, uint64_t rtt)
+{
+    if (c->ts_ok && c->ack_tsecr && !(g->flags & TXS_SACKED)) {
+        uint32_t tsval = (uint32_t)(g->xmit_us / 1000) + c->ts_off;
+        return (int32_t)(c->ack_tsecr - tsval) < 0;
+    }
+    return rtt < c->rack_min_rtt_us;
+}
+
 /* §6.2 step 2-3: record g (acked or SACKed just now) updates RACK. */
 void
 tcp_rack_delivered(struct stack *s, struct tcp_pcb *c, const struct tcp_txseg *g)
 {
-    uint64_t rtt = s->now_us - g->xmit_us;
+    uint64_t xmit = g->xmit_us, rtt = s->now_us - xmit;
     tcp_seq end = g->seq + g->len;
 
-    /* a retransmission "acked" sooner than the minimum RTT: the ACK is for
-     * the original; it says nothing of when the copy arrived */
-    if ((g->flags & TXS_EVER_RETRANS) && rtt < c->rack_min_rtt_us)
-        return;
+    /* DEVIATION(rfc8985): §6.2 step 2 ignores an ambiguous delivery; we
+     * take it as the first transmission's, a longer RTT that can only
+     * make RACK wait more. It still proves that what was sent before that
+     * first transmission should have arrived (a probe's SACK finds the
+     * loss before it at once) */
+    if ((g->flags & TXS_EVER_RETRANS) && tcp_rack_ambiguous(c, g, rtt)) {
+        xmit = g->first_us;
+        rtt = s->now_us - xmit;
+    }
     if (seq_lt(end, c->rack_fack)) {
         if (!(g->flags & TXS_EVER_RETRANS) && !c->rack_reord) {
             c->rack_reord = 1;
@@ -52,9 +72,8 @@ tcp_rack_delivered(struct stack *s, struct tcp_pcb *c, const struct tcp_txseg *g
     c->rack_rtt_us = (uint32_t)rtt;
     if (!c->rack_min_rtt_us || rtt < c->rack_min_rtt_us)
         c->rack_min_rtt_us = rtt ? (uint32_t)rtt : 1;
-    if (g->xmit_us > c->rack_xmit_us ||
-        (g->xmit_us == c->rack_xmit_us && seq_gt(end, c->rack_end_seq))) {
-        c->rack_xmit_us = g->xmit_us;
+    if (xmit > c->rack_xmit_us || (xmit == c->rack_xmit_us && seq_gt(end, c->rack_end_seq))) {
+        c->rack_xmit_us = xmit;
         c->rack_end_seq = end;
     }
 }
@@ -152,9 +171,11 @@ tcp_tlp_arm(struct stack *s, struct tcp_pcb *c)
         pto += TLP_WCDELACK_US;
     if (pto < TLP_PTO_MIN_US)
         pto = TLP_PTO_MIN_US;
-    if (c->t_rexmt && s->now_us + pto >= c->t_rexmt)
-        return;
+    /* no later than the RTO would come (as Linux): the probe then goes
+     * in its place, without the RTO's collapse of cwnd */
     c->t_tlp = s->now_us + pto;
+    if (c->t_rexmt && c->t_tlp > c->t_rexmt)
+        c->t_tlp = c->t_rexmt;
 }
 
 /* §7.3: one new segment if the peer's window takes it, else the last. */

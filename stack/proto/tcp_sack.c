@@ -133,6 +133,26 @@ tcp_sack_fill(struct stack *s, struct tcp_pcb *c, struct tcp_repr *r)
     s->stats.tcp.tx_sack_blocks += tcp_sack_fit(r);
 }
 
+unsigned
+tcp_sack_room(const struct tcp_pcb *c)
+{
+    unsigned n = c->has_dsack, fit = (TCP_OPT_SPACE - (c->ts_ok ? TCP_TS_LEN : 0) - 4) / 8;
+    const struct tcp_ooo *o = c->ooo;
+
+    if (!c->sack_ok)
+        return 0;
+    while (o && n < fit) { /* one block a run */
+        tcp_seq right = tcp_ooo_end(o);
+        n++;
+        for (o = o->next; o && seq_le(o->seq, right); o = o->next)
+            if (seq_gt(tcp_ooo_end(o), right))
+                right = tcp_ooo_end(o);
+    }
+    if (n > fit)
+        n = fit;
+    return n ? 4 + 8 * n : 0;
+}
+
 /* ---- sender: the scoreboard ---- */
 
 struct tcp_txseg *
@@ -194,7 +214,7 @@ tcp_sb_sent(struct stack *s, struct tcp_pcb *c, tcp_seq seq, uint32_t len, int f
     }
     struct tcp_txseg *g = tcp_sb_at(c, c->sb.n++);
     *g = (struct tcp_txseg){.seq = seq, .len = len, .xmit_us = s->now_us,
-                            .flags = fin ? TXS_FIN : 0};
+                            .first_us = s->now_us, .flags = fin ? TXS_FIN : 0};
     return 0;
 }
 
@@ -388,6 +408,7 @@ tcp_sack_enter_recovery(struct stack *s, struct tcp_pcb *c)
 int
 tcp_sack_ack(struct stack *s, struct tcp_pcb *c, const struct tcp_repr *h, int advanced)
 {
+    c->ack_tsecr = h->has_ts ? h->tsecr : 0;
     tcp_sb_ack(s, c, c->snd_una);
     tcp_sack_blocks(s, c, h);
     tcp_tlp_ack(s, c, c->snd_una, advanced);

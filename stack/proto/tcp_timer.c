@@ -35,6 +35,10 @@ tcp_rtt_sample_n(struct stack *s, struct tcp_pcb *c, uint32_t r, uint32_t n)
 {
     if (r == 0)
         r = 1;
+    /* the path's least RTT (RACK's min RTT, RFC 8985 §6.2): the handshake
+     * is measured here too, free of the queueing of a burst */
+    if (!c->rack_min_rtt_us || r < c->rack_min_rtt_us)
+        c->rack_min_rtt_us = r;
     if (!c->srtt_us) {
         c->srtt_us = r;
         c->rttvar_us = r / 2;
@@ -169,6 +173,8 @@ tcp_timers(struct stack *s, struct tcp_pcb *c)
         tcp_timer_2msl(s, c);
         return 0;
     }
+    if (c->t_tlp && c->t_tlp <= now) /* before the RTO: it restarts it */
+        tcp_tlp_fire(s, c);
     if (c->t_rexmt && c->t_rexmt <= now) {
         tcp_timer_rexmt(s, c);
         if (c->state == TCP_CLOSED)
@@ -176,8 +182,6 @@ tcp_timers(struct stack *s, struct tcp_pcb *c)
     }
     if (c->t_reo && c->t_reo <= now)
         tcp_reo_fire(s, c);
-    if (c->t_tlp && c->t_tlp <= now)
-        tcp_tlp_fire(s, c);
     if (c->t_persist && c->t_persist <= now)
         tcp_timer_persist(s, c);
     if (c->t_keep && c->t_keep <= now) {

@@ -291,6 +291,10 @@ test_link_faults(void **state)
                i, (long)st(L, i, "tcp.retransmitted_segs"), (long)st(L, i, "tcp.rto_expired"),
                (long)st(L, i, "tcp.sack_recoveries"), (long)st(L, i, "tcp.rack_lost"),
                (long)st(L, i, "tcp.tlp_probes"), (long)st(L, i, "tcp.rx_dsack"));
+        printf("#   paws %ld, rack reord %ld, islost-only %ld, tlp spurious %ld\n",
+               (long)st(L, i, "tcp.rx_paws"), (long)st(L, i, "tcp.rack_reord"),
+               (long)(st(L, i, "tcp.sack_retransmits") - st(L, i, "tcp.rack_lost")),
+               (long)st(L, i, "tcp.tlp_spurious"));
         assert_true(st(L, i, "tcp.rx_bad_cksum") + st(L, i, "ipv4.rx_bad_cksum") > 0);
         assert_true(st(L, i, "tcp.rx_ooo") > 0);
         assert_true(st(L, i, "tcp.rx_dup_data") + st(L, i, "tcp.rx_out_of_window") > 0);

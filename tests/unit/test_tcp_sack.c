@@ -383,6 +383,41 @@ test_tlp_tail_loss(void **state)
     assert_int_equal(k.c->t_rexmt, 0);
 }
 
+/* The last segment alone is lost: with one segment out the probe timeout
+ * allows for the peer's delayed ACK (2 SRTT + 200 ms), which is later
+ * than the RTO; the probe then goes at the RTO's time in its place, and
+ * cwnd is not collapsed to one segment. */
+static void
+test_tlp_single_segment(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+
+    sack_active(&k, e, 10 * MS);
+    tcp_seq s0 = k.iss + 1;
+    app_send(e, k.c, 10 * MSS);
+    rec_clear(e->rec);
+    ht_at(e, e->now + 10 * MS);
+    peer_sack(&k, s0 + 9 * MSS, NULL, 0);
+    assert_int_equal(k.c->t_tlp, k.c->t_rexmt);
+    uint32_t cwnd = k.c->cwnd;
+    ht_at(e, k.c->t_tlp);
+    ht_only(e, TCP_ACK, s0 + 9 * MSS, k.pseq, -1, MSS);
+    assert_int_equal(h_stat(e, "tcp.tlp_probes"), 1);
+    assert_int_equal(h_stat(e, "tcp.rto_expired"), 0);
+    assert_int_equal(k.c->cwnd, cwnd);
+    assert_true(k.c->t_rexmt > e->now);
+    /* the probe's ACK, beyond its episode's end... */
+    peer_sack(&k, s0 + 10 * MSS, NULL, 0);
+    assert_int_equal(k.c->tlp_out, 1); /* (it might be the original's) */
+    /* ... and the next one past it: the probe repaired a loss (§7.4.2) */
+    app_send(e, k.c, MSS);
+    rec_clear(e->rec);
+    peer_sack(&k, s0 + 11 * MSS, NULL, 0);
+    assert_int_equal(h_stat(e, "tcp.tlp_recovered"), 1);
+    assert_true(k.c->cwnd < cwnd);
+}
+
 /* A block that is not inside what we sent is counted and changes nothing. */
 static void
 test_sack_bad_blocks(void **state)
@@ -476,6 +511,7 @@ main(void)
         T(test_sack_two_losses),
         T(test_rack_reordering_timer),
         T(test_tlp_tail_loss),
+        T(test_tlp_single_segment),
         T(test_sack_bad_blocks),
         T(test_ack_seq_inside_peer_window),
         T(test_sack_reneging),

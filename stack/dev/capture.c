@@ -4,10 +4,11 @@
  * Owns: one libpcap dumper and the device it wraps. send(), recv(), fd(),
  * poll_at() and poll() are forwarded to the inner device; each frame
  * received (length > 0) and each frame the inner device accepted for
- * sending is written as one pcap record, linktype DLT_EN10MB, nanosecond timestamps, so the file
- * opens in Wireshark or `tshark -r` as the wire would look. A frame the
- * inner device refused (-EAGAIN, -ENOBUFS, ...) never left, so it is not
- * recorded; the engine counts it as a transmit error.
+ * sending is written as one pcap record, linktype DLT_EN10MB, nanosecond
+ * timestamps, so the file opens in Wireshark or `tshark -r` as the wire
+ * would look. A frame the inner device refused (-EAGAIN, -ENOBUFS, ...)
+ * never left, so it is not recorded; the engine counts it as a transmit
+ * error.
  *
  * Record time is now_us + epoch_us: ustackd passes the offset from
  * CLOCK_MONOTONIC to the Unix epoch; tests with a virtual clock pass 0 and

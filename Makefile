@@ -43,8 +43,10 @@ ITEST_BINS := $(ITEST_SRC:tests/interop/%.c=build/san/itest/%)
 
 .PHONY: all san fuzz test run bench deps clean docs
 .SECONDARY:
-all: build/ustackd build/libustack.a build/libustack.so $(REL_APPS) build/tcp-states-dot
-san: build/san/ustackd build/san/libustack.a $(SAN_APPS) $(UNIT_BINS) $(TOOL_BINS) $(ITEST_BINS)
+all: build/ustackd build/libustack.a build/libustack.so $(REL_APPS) build/tcp-states-dot \
+	build/lossy-link
+san: build/san/ustackd build/san/libustack.a $(SAN_APPS) $(UNIT_BINS) $(TOOL_BINS) $(ITEST_BINS) \
+	build/san/lossy-link
 fuzz: $(FUZZ_BINS)
 
 build/rel/%.o: %.c
@@ -74,6 +76,12 @@ build/fuzz/libengine.a: $(ENGINE_SRC:%.c=build/fuzz/%.o)
 build/ustackd: $(DAEMON_SRC:%.c=build/rel/%.o) $(REL_ENGINE)
 	$(CC) $(REL) -o $@ $^ $(LIBS)
 build/san/ustackd: $(DAEMON_SRC:%.c=build/san/%.o) $(SAN_ENGINE)
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+# scripts/lossy-link.c: the seeded relay, on the engine's fault line and devices
+build/lossy-link: build/rel/scripts/lossy-link.o $(REL_ENGINE)
+	$(CC) $(REL) -o $@ $^ $(LIBS)
+build/san/lossy-link: build/san/scripts/lossy-link.o $(SAN_ENGINE)
 	$(CC) $(SAN) -o $@ $^ $(LIBS)
 
 build/libustack.a: $(LIB_SRC:%.c=build/rel/%.o)

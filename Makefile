@@ -44,9 +44,9 @@ ITEST_BINS := $(ITEST_SRC:tests/interop/%.c=build/san/itest/%)
 .PHONY: all san fuzz test run bench deps clean docs
 .SECONDARY:
 all: build/ustackd build/libustack.a build/libustack.so $(REL_APPS) build/tcp-states-dot \
-	build/lossy-link
+	build/lossy-link build/stall-meter
 san: build/san/ustackd build/san/libustack.a $(SAN_APPS) $(UNIT_BINS) $(TOOL_BINS) $(ITEST_BINS) \
-	build/san/lossy-link
+	build/san/lossy-link build/san/stall-meter
 fuzz: $(FUZZ_BINS)
 
 build/rel/%.o: %.c
@@ -83,6 +83,11 @@ build/lossy-link: build/rel/scripts/lossy-link.o $(REL_ENGINE)
 	$(CC) $(REL) -o $@ $^ $(LIBS)
 build/san/lossy-link: build/san/scripts/lossy-link.o $(SAN_ENGINE)
 	$(CC) $(SAN) -o $@ $^ $(LIBS)
+# scripts/stall-meter.c: the loss benchmark's receivers time arrivals with it
+build/stall-meter: build/rel/scripts/stall-meter.o
+	$(CC) $(REL) -o $@ $^
+build/san/stall-meter: build/san/scripts/stall-meter.o
+	$(CC) $(SAN) -o $@ $^
 
 build/libustack.a: $(LIB_SRC:%.c=build/rel/%.o)
 	@rm -f $@; ar rcs $@ $^

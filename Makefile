@@ -5,6 +5,8 @@
 #                   tier with ASan+UBSan and runs all tests (tests/run_all.sh)
 #   sudo make run   TAP device + ustackd at 10.0.0.2 (scripts/run.sh)
 #   make bench      side-by-side measurements (scripts/bench.sh)
+#   make soak       TCP through a lossy link, ustack beside Linux
+#                   (scripts/loss-bench.sh; LOSS_MB, LOSS_LEVELS, LOSS_SECONDS)
 #
 # Two flavours of every object: build/rel (optimised) and build/san
 # (AddressSanitizer + UndefinedBehaviorSanitizer). The fuzz targets are
@@ -41,7 +43,7 @@ REL_APPS   := $(APP_SRC:apps/%.c=build/%)
 SAN_APPS   := $(APP_SRC:apps/%.c=build/san/%)
 ITEST_BINS := $(ITEST_SRC:tests/interop/%.c=build/san/itest/%)
 
-.PHONY: all san fuzz test run bench deps clean docs
+.PHONY: all san fuzz test run bench soak deps clean docs
 .SECONDARY:
 all: build/ustackd build/libustack.a build/libustack.so $(REL_APPS) build/tcp-states-dot \
 	build/lossy-link build/stall-meter
@@ -136,6 +138,10 @@ run: deps
 bench: deps
 	$(MAKE) all
 	scripts/bench.sh
+
+soak: deps
+	$(MAKE) all
+	scripts/loss-bench.sh
 
 clean:
 	rm -rf build

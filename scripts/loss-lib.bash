@@ -14,6 +14,7 @@
 # The kernel's connections use CUBIC (the routes' congctl). ns_r holds no address, so its kernel
 # answers nothing; every frame between the kernel and ustack, or between
 # the two kernels, crosses a relay with the same fault options.
+# shellcheck disable=SC2154,SC2034 # tmp is the caller's; US_RELAY is ns-lib's
 
 LL_SECONDS=${LL_SECONDS:-60} # a transfer's sender is stopped after this
 LL_PORT=${LL_PORT:-6000}     # the next port a transfer listens on

@@ -101,10 +101,14 @@ parse_args(int argc, char **argv, struct fault_opts *o, const char *side[2], cha
            size_t errlen)
 {
     static const struct option opts[] = {
-        {"loss", required_argument, NULL, 'f'},  {"dup", required_argument, NULL, 'f'},
-        {"reorder", required_argument, NULL, 'f'}, {"corrupt", required_argument, NULL, 'f'},
-        {"delay", required_argument, NULL, 'f'}, {"rate", required_argument, NULL, 'f'},
-        {"fault-seed", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
+        {"loss", required_argument, NULL, 'f'},
+        {"dup", required_argument, NULL, 'f'},
+        {"reorder", required_argument, NULL, 'f'},
+        {"corrupt", required_argument, NULL, 'f'},
+        {"delay", required_argument, NULL, 'f'},
+        {"rate", required_argument, NULL, 'f'},
+        {"fault-seed", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c, idx = 0;
@@ -120,7 +124,8 @@ parse_args(int argc, char **argv, struct fault_opts *o, const char *side[2], cha
             break;
         case 'h': fputs(usage_text, stdout); return 1;
         case ':':
-            snprintf(err, errlen, "option '%s' needs a value (try --help)", argv[optind - 1]);
+            snprintf(err, errlen, "option '%s' needs a value (try --help)",
+                     argv[optind - 1]);
             return -1;
         default:
             snprintf(err, errlen, "unknown option '%s' (try --help)", argv[optind - 1]);
@@ -156,7 +161,8 @@ print_report(const struct relay *r)
         fault_line_print(&r->way[i].line.st, r->way[i].name, stderr);
     for (int i = 0; i < 2; i++)
         fprintf(stderr, "lossy-link: %s rx_err=%llu tx_err=%llu\n", r->way[i].name,
-                (unsigned long long)r->way[i].rx_err, (unsigned long long)r->way[i].tx_err);
+                (unsigned long long)r->way[i].rx_err,
+                (unsigned long long)r->way[i].tx_err);
 }
 
 /* Every frame of w's line due by now leaves on its `to` side. */
@@ -246,7 +252,8 @@ run(struct relay *r)
             int tag = (int)ev[i].data.u32;
             if (tag < 2)
                 on_side(r, &r->way[tag], now);
-            else if (tag == 2 && read(r->timer_fd, &expirations, sizeof(expirations)) >= 0)
+            else if (tag == 2 &&
+                     read(r->timer_fd, &expirations, sizeof(expirations)) >= 0)
                 r->armed = FAULT_LINE_NEVER; /* it fired: arm it again */
             else if (tag == 3)
                 on_signal(r);

@@ -128,14 +128,15 @@ us_stop() {
 # left to the hardware, TCP segments above the MTU): what lossy-link
 # forwards must be frames a wire could carry. Needs ethtool.
 us_veth() {
-    local ns1=$1 if1=$2 ns2=$3 if2=$4 x
+    local ns1=$1 if1=$2 ns2=$3 if2=$4
     ip link add "$if1" netns "$ns1" type veth peer name "$if2" netns "$ns2" || return 1
-    for x in "$ns1 $if1" "$ns2 $if2"; do
-        set -- $x
-        ip -n "$1" link set "$2" up || return 1
-        ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1 ||
-            return 1
-    done
+    us_veth_end "$ns1" "$if1" && us_veth_end "$ns2" "$if2"
+}
+
+# us_veth_end NS IF: IF up, offloads off
+us_veth_end() {
+    ip -n "$1" link set "$2" up &&
+        ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1
 }
 
 # us_relay NS LOG OPTION... A B: build/lossy-link (or $US_RELAY) in NS

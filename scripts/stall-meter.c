@@ -76,8 +76,9 @@ main(void)
             return 1;
         }
     }
-    fprintf(stderr, "stall-meter: bytes=%llu first_ns=%llu last_ns=%llu max_gap_us=%llu\n",
-            (unsigned long long)bytes, (unsigned long long)first, (unsigned long long)last,
-            (unsigned long long)(max_gap / 1000));
+    fprintf(stderr,
+            "stall-meter: bytes=%llu first_ns=%llu last_ns=%llu max_gap_us=%llu\n",
+            (unsigned long long)bytes, (unsigned long long)first,
+            (unsigned long long)last, (unsigned long long)(max_gap / 1000));
     return 0;
 }

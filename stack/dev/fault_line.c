@@ -55,7 +55,8 @@ fault_line_config_problem(const struct fault_line_config *c)
         return "the delay is above one minute";
     if (c->jitter_us > c->delay_us)
         return "the jitter is larger than the delay";
-    if (c->rate_bps && (c->rate_bps < FAULT_RATE_MIN_BPS || c->rate_bps > FAULT_RATE_MAX_BPS))
+    if (c->rate_bps &&
+        (c->rate_bps < FAULT_RATE_MIN_BPS || c->rate_bps > FAULT_RATE_MAX_BPS))
         return "the rate is outside 0.001 to 1000000 Mbit/s";
     if (c->queue_bytes > FAULT_QUEUE_MAX || c->hold_bytes > FAULT_QUEUE_MAX)
         return "a queue is larger than 1 GiB";

@@ -26,19 +26,19 @@
 
 #define FAULT_LINE_NEVER UINT64_MAX
 #define FAULT_PPM_MAX 1000000u
-#define FAULT_DELAY_MAX_US 60000000u   /* one minute */
-#define FAULT_RATE_MIN_BPS 1000u       /* 1 kbit/s */
+#define FAULT_DELAY_MAX_US 60000000u        /* one minute */
+#define FAULT_RATE_MIN_BPS 1000u            /* 1 kbit/s */
 #define FAULT_RATE_MAX_BPS 1000000000000ull /* 1 Tbit/s */
-#define FAULT_QUEUE_DEFAULT (256u * 1024) /* backlog behind the rate limit */
+#define FAULT_QUEUE_DEFAULT (256u * 1024)   /* backlog behind the rate limit */
 #define FAULT_QUEUE_MAX (1024u * 1024 * 1024)
 #define FAULT_HOLD_DEFAULT (4u * 1024 * 1024) /* every byte the line holds */
-#define FAULT_REORDER_HOLD_US 10000u /* a reordered frame waits at most this */
+#define FAULT_REORDER_HOLD_US 10000u          /* a reordered frame waits at most this */
 #define FAULT_FRAME_MAX 65536u
 
 /* One direction's faults; all zero is a clean line. */
 struct fault_line_config {
     uint32_t drop_ppm, dup_ppm, reorder_ppm, corrupt_ppm; /* parts per million */
-    uint32_t delay_us;    /* added to every frame */
+    uint32_t delay_us;                                    /* added to every frame */
     uint32_t jitter_us;   /* the delay is uniform in delay +- jitter; <= delay */
     uint64_t rate_bps;    /* serialisation at this many bits/s; 0: no limit */
     uint32_t queue_bytes; /* backlog waiting for the rate; 0: FAULT_QUEUE_DEFAULT */
@@ -56,13 +56,13 @@ struct fault_line_stats {
 struct fault_line {
     struct fault_line_config cfg;
     struct rng rng;
-    struct ring q;          /* records: due_us (8 bytes), len (4), the frame */
-    uint64_t last_due_us;   /* due time of the newest record: order is kept */
-    uint64_t busy_until_ns; /* when the rate limiter has sent what it holds */
+    struct ring q;           /* records: due_us (8 bytes), len (4), the frame */
+    uint64_t last_due_us;    /* due time of the newest record: order is kept */
+    uint64_t busy_until_ns;  /* when the rate limiter has sent what it holds */
     uint64_t max_backlog_ns; /* queue_bytes at rate_bps, as time */
-    uint8_t *held;          /* one frame held back for reordering */
-    size_t held_len;        /* 0: none */
-    uint64_t held_until_us; /* it goes after the next frame, or at this time */
+    uint8_t *held;           /* one frame held back for reordering */
+    size_t held_len;         /* 0: none */
+    uint64_t held_until_us;  /* it goes after the next frame, or at this time */
     struct fault_line_stats st;
 };
 

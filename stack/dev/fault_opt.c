@@ -72,7 +72,8 @@ parse_delay(const char *s, size_t len, struct fault_line_config *c, char *why,
     if (parse_fixed(s, dlen, 3, &delay_us) < 0 ||
         (slash && parse_fixed(slash + 1, len - dlen - 1, 3, &jitter_us) < 0) ||
         delay_us > FAULT_DELAY_MAX_US) {
-        snprintf(why, whylen, "MS[/JITTER] in milliseconds, 0 to 60000, at most 3 decimals");
+        snprintf(why, whylen,
+                 "MS[/JITTER] in milliseconds, 0 to 60000, at most 3 decimals");
         return -1;
     }
     if (jitter_us > delay_us) {
@@ -197,7 +198,8 @@ fault_opt_parse(struct fault_opts *o, const char *name, const char *arg,
     if (strcmp(name, "fault-seed") == 0) {
         if (parse_seed(arg, &o->seed) < 0) {
             snprintf(err, errlen,
-                     "--fault-seed '%s' is not a number (decimal or 0x hex, 64 bits)", arg);
+                     "--fault-seed '%s' is not a number (decimal or 0x hex, 64 bits)",
+                     arg);
             return -EINVAL;
         }
         o->have_seed = true;

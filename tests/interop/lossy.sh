@@ -20,7 +20,7 @@
 #   options  bad fault options of either program: one line, exit 2
 #   and no sanitizer report from the daemon or the relay.
 # Root and ethtool needed. Prints TAP-style lines; exit 1 on any failure.
-# shellcheck disable=SC2317 # functions run through check()
+# shellcheck disable=SC2317,SC2016 # functions run through check(); eval quotes
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . scripts/ns-lib.bash

@@ -12,7 +12,7 @@
 # segments with bad checksums dropped). Goodput and the longest stall are
 # printed as # lines, never asserted (a shared, noisy machine).
 # Root and ethtool needed. Prints TAP-style lines; exit 1 on any failure.
-# shellcheck disable=SC2317 # functions run through check()
+# shellcheck disable=SC2317,SC2016 # functions run through check(); eval quotes
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . scripts/ns-lib.bash

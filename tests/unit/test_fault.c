@@ -253,7 +253,8 @@ test_jitter_bounds(void **state)
         hi = due > hi ? due : hi;
         assert_int_equal(fault_line_output(&l, t + due - 1, frame_buf, sizeof(frame_buf)),
                          -EAGAIN);
-        assert_int_equal(fault_line_output(&l, t + due, frame_buf, sizeof(frame_buf)), 60);
+        assert_int_equal(fault_line_output(&l, t + due, frame_buf, sizeof(frame_buf)),
+                         60);
     }
     assert_true(lo < 7100);
     assert_true(hi > 12900);
@@ -574,7 +575,8 @@ test_options(void **state)
     /* other names for the directions: lossy-link's */
     const char *const ab[2] = {"a->b", "b->a"};
     memset(&o, 0, sizeof(o));
-    assert_int_equal(fault_opt_parse(&o, "loss", "a->b:5,b->a:1", ab, err, sizeof(err)), 0);
+    assert_int_equal(fault_opt_parse(&o, "loss", "a->b:5,b->a:1", ab, err, sizeof(err)),
+                     0);
     assert_int_equal(o.dir[0].drop_ppm, 50000);
     assert_int_equal(o.dir[1].drop_ppm, 10000);
     assert_int_equal(fault_opt_parse(&o, "loss", "in:5", ab, err, sizeof(err)), -EINVAL);

@@ -18,7 +18,8 @@
 # goodput (MB/s, 10^6 bytes, from the sender's start to the last byte),
 # the longest stall (no new data delivered, the wait for the first byte
 # included), whether what arrived is the file (or, for a transfer the cap
-# cut short, its first bytes) byte for byte ("ok", else "BAD"), how much
+# cut short, its first bytes) byte for byte ("ok", else "BAD"; "-" when
+# nothing arrived), how much
 # of it arrived ("100%" or less), and the CPU share of the relay and of
 # ustackd over the transfer: at 0% loss these say whether the relay, not
 # ustack, is the limit. The last columns are ustack's goodput over
@@ -67,7 +68,7 @@ cell() {
     read -r bytes us stall same _ _ <<<"$1"
     printf '%7s %7.1f %-3s %4s' "$(ll_mbps "$bytes" "$us")" \
         "$(awk -v s="$stall" 'BEGIN { print s / 1e6 }')" \
-        "$([ "$same" -eq 1 ] && echo ok || echo BAD)" \
+        "$(case $same in 1) echo ok ;; 2) echo - ;; *) echo BAD ;; esac)" \
         "$((bytes * 100 / (mb * 1000000)))%"
 }
 

@@ -98,7 +98,7 @@ ll_listening() {
 # bytes received; us from the sender's start to the last byte; the
 # longest stall (no new data; the wait for the first byte included);
 # same = 1 when what arrived is FILE or its first `bytes` bytes, byte for
-# byte; CPU shares of the relay and of ustackd over the transfer.
+# byte, 0 when it is not, 2 when nothing arrived; CPU shares of the relay and of ustackd over the transfer.
 ll_transfer() {
     local path=$1 file=$2 port=$LL_PORT rns rcmd rkind sns relay rpid t0 i
     local -a send
@@ -147,7 +147,7 @@ ll_transfer() {
             same=1
         fi
     else
-        last=$w1
+        last=$w1 gap=$(((w1 - t0) / 1000)) same=2 # nothing arrived: all stall
     fi
     hz=$(getconf CLK_TCK)
     w0=$(((w1 - t0) / 1000)) # the wall time both CPU figures are over, us

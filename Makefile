@@ -5,6 +5,8 @@
 #                   tier with ASan+UBSan and runs all tests (tests/run_all.sh)
 #   sudo make run   TAP device + ustackd at 10.0.0.2 (scripts/run.sh)
 #   make bench      side-by-side measurements (scripts/bench.sh)
+#   make soak       TCP through a lossy link, ustack beside Linux
+#                   (scripts/loss-bench.sh; LOSS_MB, LOSS_LEVELS, LOSS_SECONDS)
 #
 # Two flavours of every object: build/rel (optimised) and build/san
 # (AddressSanitizer + UndefinedBehaviorSanitizer). The fuzz targets are
@@ -41,10 +43,12 @@ REL_APPS   := $(APP_SRC:apps/%.c=build/%)
 SAN_APPS   := $(APP_SRC:apps/%.c=build/san/%)
 ITEST_BINS := $(ITEST_SRC:tests/interop/%.c=build/san/itest/%)
 
-.PHONY: all san fuzz test run bench deps clean docs
+.PHONY: all san fuzz test run bench soak deps clean docs
 .SECONDARY:
-all: build/ustackd build/libustack.a build/libustack.so $(REL_APPS) build/tcp-states-dot
-san: build/san/ustackd build/san/libustack.a $(SAN_APPS) $(UNIT_BINS) $(TOOL_BINS) $(ITEST_BINS)
+all: build/ustackd build/libustack.a build/libustack.so $(REL_APPS) build/tcp-states-dot \
+	build/lossy-link build/stall-meter
+san: build/san/ustackd build/san/libustack.a $(SAN_APPS) $(UNIT_BINS) $(TOOL_BINS) $(ITEST_BINS) \
+	build/san/lossy-link build/san/stall-meter
 fuzz: $(FUZZ_BINS)
 
 build/rel/%.o: %.c
@@ -75,6 +79,17 @@ build/ustackd: $(DAEMON_SRC:%.c=build/rel/%.o) $(REL_ENGINE)
 	$(CC) $(REL) -o $@ $^ $(LIBS)
 build/san/ustackd: $(DAEMON_SRC:%.c=build/san/%.o) $(SAN_ENGINE)
 	$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+# scripts/lossy-link.c: the seeded relay, on the engine's fault line and devices
+build/lossy-link: build/rel/scripts/lossy-link.o $(REL_ENGINE)
+	$(CC) $(REL) -o $@ $^ $(LIBS)
+build/san/lossy-link: build/san/scripts/lossy-link.o $(SAN_ENGINE)
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+# scripts/stall-meter.c: the loss benchmark's receivers time arrivals with it
+build/stall-meter: build/rel/scripts/stall-meter.o
+	$(CC) $(REL) -o $@ $^
+build/san/stall-meter: build/san/scripts/stall-meter.o
+	$(CC) $(SAN) -o $@ $^
 
 build/libustack.a: $(LIB_SRC:%.c=build/rel/%.o)
 	@rm -f $@; ar rcs $@ $^
@@ -123,6 +138,10 @@ run: deps
 bench: deps
 	$(MAKE) all
 	scripts/bench.sh
+
+soak: deps
+	$(MAKE) all
+	scripts/loss-bench.sh
 
 clean:
 	rm -rf build

@@ -8,7 +8,7 @@ set -eu
 
 PACKAGES="build-essential clang libclang-rt-14-dev libpcap-dev libcmocka-dev
 python3-scapy tshark tcpdump iproute2 iputils-ping iputils-arping
-netcat-openbsd graphviz pkg-config"
+netcat-openbsd graphviz pkg-config ethtool"
 
 missing=""
 for p in $PACKAGES; do

@@ -1,6 +1,6 @@
 # scripts/ns-lib.bash - sourced (not run) by the scripts that put ustackd
 # or the kernel on a link inside network namespaces: tests/interop/*.sh,
-# scripts/record-pcaps.sh, scripts/bench.sh.
+# scripts/record-pcaps.sh, scripts/bench.sh, scripts/loss-bench.sh.
 #
 # House rules it enforces: every namespace is new (the name carries the
 # caller's PID), every packet stays inside them, and us_cleanup (set it as
@@ -121,4 +121,41 @@ us_stop() {
     done
     US_PIDS=("${keep[@]}")
     [ "$US_STATUS" != timeout ]
+}
+
+# us_veth NS1 IF1 NS2 IF2: a veth pair, IF1 in NS1 and IF2 in NS2, both
+# up, with the offloads that AF_PACKET would see through off (checksums
+# left to the hardware, TCP segments above the MTU): what lossy-link
+# forwards must be frames a wire could carry. Needs ethtool.
+us_veth() {
+    local ns1=$1 if1=$2 ns2=$3 if2=$4
+    ip link add "$if1" netns "$ns1" type veth peer name "$if2" netns "$ns2" || return 1
+    us_veth_end "$ns1" "$if1" && us_veth_end "$ns2" "$if2"
+}
+
+# us_veth_end NS IF: IF up, offloads off
+us_veth_end() {
+    ip -n "$1" link set "$2" up &&
+        ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1
+}
+
+# us_relay NS LOG OPTION... A B: build/lossy-link (or $US_RELAY) in NS
+# between interfaces A and B with the fault OPTIONs; waits (bounded) until
+# it says ready. Sets US_LAST_PID; 0 when ready.
+us_relay() {
+    local ns=$1 log=$2 i
+    shift 2
+    us_spawn "$ns" "$log" "${US_RELAY:-build/lossy-link}" "$@"
+    for ((i = 0; i < 100; i++)); do
+        grep -q ' ready$' "$log" 2>/dev/null && return 0
+        kill -0 "$US_LAST_PID" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
+
+# us_fault_field LOG DIR FIELD: FIELD of the last "fault DIR:" report line
+# in LOG (ustackd's or lossy-link's), e.g. us_fault_field d.log in dropped.
+us_fault_field() {
+    grep "^fault $2: " "$1" | tail -n 1 | grep -o " $3=[0-9]*" | cut -d= -f2
 }

@@ -10,6 +10,8 @@
  *           reproduced, byte for byte, from the same input
  *   --log   info, to stderr
  *   --ctl   CTL_DEFAULT_PATH (/run/ustack/ctl.sock)
+ *   --fault-seed  the engine's seed (--seed or the random one)
+ * The fault options (--loss, --delay, ...) are fault_opt.c's.
  */
 #include "daemon/args.h"
 
@@ -57,7 +59,20 @@ static const char usage_text[] =
     "  --log LEVEL       error, warn, info (default) or debug; to stderr\n"
     "  --help            this text\n"
     "\n"
-    "Signals: SIGUSR1 prints the counters; SIGINT or SIGTERM stops.\n";
+    "Faults on the device (for tests), each for both directions, or per\n"
+    "direction as in:V,out:V (in: frames from the TAP to the engine, out:\n"
+    "frames the engine sends):\n"
+    "  --loss P          drop P percent of the frames (0..100, e.g. 0.5)\n"
+    "  --dup P           send P percent twice\n"
+    "  --reorder P       hold P percent back until the next frame has passed\n"
+    "  --corrupt P       flip one bit past the Ethernet header in P percent\n"
+    "  --delay MS[/JITTER]  delay every frame MS ms, +- JITTER uniform (order kept)\n"
+    "  --rate MBIT       send at MBIT Mbit/s; a backlog over 256 KiB is dropped\n"
+    "  --fault-seed N    the faults' RNG seed; default derived from --seed\n"
+    "\n"
+    "Signals: SIGUSR1 prints the counters (and the faults, one line per\n"
+    "direction: \"fault in: frames=N sent=N dropped=N ...\"); SIGINT or\n"
+    "SIGTERM stops.\n";
 
 enum {
     OPT_TAP = 256,
@@ -73,6 +88,7 @@ enum {
     OPT_CC,
     OPT_LOG,
     OPT_HELP,
+    OPT_FAULT, /* every option of fault_opt.h: the name tells which */
 };
 
 static const struct option long_options[] = {
@@ -89,8 +105,18 @@ static const struct option long_options[] = {
     {"cc", required_argument, NULL, OPT_CC},
     {"log", required_argument, NULL, OPT_LOG},
     {"help", no_argument, NULL, OPT_HELP},
+    {"loss", required_argument, NULL, OPT_FAULT},
+    {"dup", required_argument, NULL, OPT_FAULT},
+    {"reorder", required_argument, NULL, OPT_FAULT},
+    {"corrupt", required_argument, NULL, OPT_FAULT},
+    {"delay", required_argument, NULL, OPT_FAULT},
+    {"rate", required_argument, NULL, OPT_FAULT},
+    {"fault-seed", required_argument, NULL, OPT_FAULT},
     {NULL, 0, NULL, 0},
 };
+
+/* ustackd's names of the two directions of its device */
+static const char *const fault_dirs[2] = {"in", "out"};
 
 /* An unsigned number, decimal or 0x hex, nothing around it. 0 or -1. */
 static int
@@ -343,7 +369,7 @@ int
 args_parse(int argc, char **argv, struct ustackd_args *a, char *err, size_t errlen)
 {
     bool have_mac = false, have_seed = false;
-    int c, rc = 0;
+    int c, idx = 0, rc = 0;
 
     memset(a, 0, sizeof(*a));
     a->ctl = CTL_DEFAULT_PATH;
@@ -355,7 +381,7 @@ args_parse(int argc, char **argv, struct ustackd_args *a, char *err, size_t errl
 
     opterr = 0; /* we print our own messages */
     optind = 1;
-    while (rc == 0 && (c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+    while (rc == 0 && (c = getopt_long(argc, argv, ":h", long_options, &idx)) != -1) {
         switch (c) {
         case OPT_TAP: rc = parse_tap(optarg, a, err, errlen); break;
         case OPT_ADDR: rc = parse_addr(optarg, a, err, errlen); break;
@@ -379,6 +405,10 @@ args_parse(int argc, char **argv, struct ustackd_args *a, char *err, size_t errl
             break;
         case OPT_CC: rc = parse_cc(optarg, a, err, errlen); break;
         case OPT_LOG: rc = parse_log(optarg, a, err, errlen); break;
+        case OPT_FAULT:
+            rc = fault_opt_parse(&a->fault, long_options[idx].name, optarg, fault_dirs, err,
+                                 errlen);
+            break;
         case OPT_HELP:
         case 'h': fputs(usage_text, stdout); return 1;
         default: explain_getopt(c, argc, argv, err, errlen); return -EINVAL;
@@ -408,5 +438,7 @@ args_parse(int argc, char **argv, struct ustackd_args *a, char *err, size_t errl
         }
         a->cfg.seed = seed;
     }
+    if (!a->fault.have_seed)
+        a->fault.seed = a->cfg.seed;
     return 0;
 }

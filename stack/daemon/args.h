@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "dev/fault_opt.h"
 #include "stack.h"
 
 struct ustackd_args {
@@ -16,6 +17,7 @@ struct ustackd_args {
     const char *pcap; /* capture file (--pcap); NULL: none */
     const char *ctl;  /* control socket path (--ctl); default CTL_DEFAULT_PATH */
     struct stack_config cfg;
+    struct fault_opts fault; /* dir[0] "in", dir[1] "out"; used when any */
 };
 
 /* Fill a from argv. Returns 0 to run, 1 when --help printed the usage

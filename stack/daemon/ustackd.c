@@ -11,6 +11,8 @@
  *       engine's clock (what it sends for a socket carries that time)
  *     TAP readable    -> dev_recv each waiting frame, stack_input(frame, now)
  *     timerfd expired -> nothing to do but wake up
+ *     the device holds frames now due (--delay, --rate) -> dev_poll(now),
+ *                        then dev_recv as for a readable TAP
  *     signalfd        -> SIGUSR1: print counters; SIGINT, SIGTERM: stop
  *     control socket  -> accept clients                            (ctl.c)
  *     a client        -> its requests: socket, bind, sendto, ...    (ctl.c)
@@ -19,7 +21,7 @@
  *     stack_poll(now); sock_poll(now); sock_flush(): datagrams, bytes and
  *       errors the engine queued for sockets go up to the applications,
  *       outside any engine call; then set the timerfd to the earlier of
- *       stack_poll_at() and sock_poll_at()
+ *       stack_poll_at(), sock_poll_at() and dev_poll_at()
  *
  * Fairness: each source does a bounded amount per wakeup (RX_BURST frames
  * from the TAP, a burst of bytes per socket and direction); a socket with
@@ -61,7 +63,8 @@
 
 struct ustackd {
     struct stack *s;
-    struct dev *dev; /* what the engine sends on: the TAP, or a capture around it */
+    struct dev *dev;   /* what the engine sends on: the TAP, or middlewares around it */
+    struct dev *fault; /* the fault middleware in that chain, or NULL */
     int epoll_fd;
     int dev_fd;
     int timer_fd;
@@ -99,6 +102,10 @@ print_counters(struct ustackd *d)
     fprintf(stderr, "ustackd: control socket and sockets\n");
     ctl_stats_print(&d->ctl, stderr);
     sock_stats_print(&d->socks, stderr);
+    if (d->fault) {
+        fprintf(stderr, "ustackd: faults\n");
+        fault_print(d->fault, stderr);
+    }
 }
 
 /* Frames waiting on the TAP, at most RX_BURST of them: epoll is
@@ -122,6 +129,17 @@ on_device(struct ustackd *d, uint64_t now_us)
         if (n > 0)
             stack_input(d->s, d->frame, (size_t)n, ts_us);
     }
+}
+
+/* Frames the device held (the fault middleware's delay or rate) that are
+ * due: those to send leave, those received go to the engine. */
+static void
+on_device_due(struct ustackd *d, uint64_t now_us)
+{
+    if (dev_poll_at(d->dev) > now_us)
+        return;
+    dev_poll(d->dev, now_us);
+    on_device(d, now_us);
 }
 
 static void
@@ -175,17 +193,21 @@ dispatch(struct ustackd *d, const struct epoll_event *ev, uint64_t now_us)
     }
 }
 
-/* Wake at the next deadline of the engine or the socket table (absolute
- * CLOCK_MONOTONIC), or never. Returns true when it is due already: then
- * the caller polls without sleeping rather than arming the timer. */
+/* Wake at the next deadline of the engine, the socket table or the
+ * device (frames it holds: --delay, --rate), in absolute CLOCK_MONOTONIC,
+ * or never. Returns true when it is due already: then the caller polls
+ * without sleeping rather than arming the timer. */
 static bool
 arm_timer(struct ustackd *d, uint64_t now_us)
 {
     uint64_t at_us = stack_poll_at(d->s), sock_at = sock_poll_at(&d->socks);
+    uint64_t dev_at = dev_poll_at(d->dev);
     struct itimerspec its;
 
     if (sock_at < at_us)
         at_us = sock_at;
+    if (dev_at < at_us)
+        at_us = dev_at;
     if (at_us != STACK_NEVER && at_us <= now_us)
         return true;
     if (at_us == d->armed_us)
@@ -229,6 +251,7 @@ run(struct ustackd *d)
         stack_poll(d->s, now_us);
         for (int i = 0; i < n; i++)
             dispatch(d, &ev[i], now_us);
+        on_device_due(d, now_us);
         stack_poll(d->s, now_us);
         sock_poll(&d->socks, now_us);
         sock_flush(&d->socks);
@@ -263,7 +286,19 @@ setup_sources(struct ustackd *d)
     return 0;
 }
 
-/* TAP, then the capture around it if asked for. 0, or -1 with a message. */
+/* The fault middleware around the TAP, from the --loss ... options. */
+static struct dev *
+open_fault(struct dev *tap, const struct ustackd_args *a)
+{
+    struct fault_config fc = {
+        .seed = a->fault.seed, .in = a->fault.dir[0], .out = a->fault.dir[1]};
+
+    return fault_open(tap, &fc);
+}
+
+/* TAP, the faults and the capture around it if asked for (the capture
+ * outermost: it records what the engine sent and got, before the faults
+ * on the way out and after them on the way in). 0, or -1 with a message. */
 static int
 open_device(struct ustackd *d, const struct ustackd_args *a)
 {
@@ -275,15 +310,23 @@ open_device(struct ustackd *d, const struct ustackd_args *a)
         return -1;
     }
     d->dev = tap;
+    if (a->fault.any) {
+        d->fault = open_fault(tap, a);
+        if (!d->fault) {
+            fprintf(stderr, "ustackd: out of memory for the fault middleware\n");
+            return -1; /* d->dev (the TAP) is closed by the caller */
+        }
+        d->dev = d->fault;
+    }
     if (a->pcap) {
         /* Capture times are wall-clock: the engine's monotonic time plus
          * the offset between the two clocks, read once at start. */
         int64_t epoch_us =
             (int64_t)clock_us(CLOCK_REALTIME) - (int64_t)clock_us(CLOCK_MONOTONIC);
-        struct dev *cap = capture_open(tap, a->pcap, epoch_us, err, sizeof(err));
+        struct dev *cap = capture_open(d->dev, a->pcap, epoch_us, err, sizeof(err));
         if (!cap) {
             fprintf(stderr, "ustackd: %s\n", err);
-            return -1; /* d->dev (the TAP) is closed by the caller */
+            return -1; /* d->dev is closed by the caller */
         }
         d->dev = cap;
     }
@@ -305,6 +348,8 @@ print_banner(const struct ustackd *d, const struct ustackd_args *a)
             c->mac[1], c->mac[2], c->mac[3], c->mac[4], c->mac[5], d->dev->name, c->mtu);
     if (a->pcap)
         fprintf(stderr, " capture %s", a->pcap);
+    if (d->fault)
+        fprintf(stderr, " faults seed 0x%016llx", (unsigned long long)a->fault.seed);
     fprintf(stderr, " ctl %s", a->ctl);
     fprintf(stderr, " pid %ld seed 0x%016llx\n", (long)getpid(),
             (unsigned long long)c->seed);

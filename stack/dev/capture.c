@@ -1,13 +1,14 @@
 /*
  * capture.c - a middleware that records every frame to a pcap file.
  *
- * Owns: one libpcap dumper and the device it wraps. send(), recv() and
- * fd() are forwarded to the inner device; each frame received (length > 0)
- * and each frame the inner device accepted for sending is written as one
- * pcap record, linktype DLT_EN10MB, nanosecond timestamps, so the file
- * opens in Wireshark or `tshark -r` as the wire would look. A frame the
- * inner device refused (-EAGAIN, -ENOBUFS, ...) never left, so it is not
- * recorded; the engine counts it as a transmit error.
+ * Owns: one libpcap dumper and the device it wraps. send(), recv(), fd(),
+ * poll_at() and poll() are forwarded to the inner device; each frame
+ * received (length > 0) and each frame the inner device accepted for
+ * sending is written as one pcap record, linktype DLT_EN10MB, nanosecond
+ * timestamps, so the file opens in Wireshark or `tshark -r` as the wire
+ * would look. A frame the inner device refused (-EAGAIN, -ENOBUFS, ...)
+ * never left, so it is not recorded; the engine counts it as a transmit
+ * error.
  *
  * Record time is now_us + epoch_us: ustackd passes the offset from
  * CLOCK_MONOTONIC to the Unix epoch; tests with a virtual clock pass 0 and
@@ -88,6 +89,18 @@ capture_fd(struct dev *d)
     return dev_fd(capture_of(d)->inner);
 }
 
+static uint64_t
+capture_poll_at(struct dev *d)
+{
+    return dev_poll_at(capture_of(d)->inner);
+}
+
+static void
+capture_poll(struct dev *d, uint64_t now_us)
+{
+    dev_poll(capture_of(d)->inner, now_us);
+}
+
 static void
 capture_close(struct dev *d)
 {
@@ -105,6 +118,8 @@ static const struct dev_ops capture_ops = {
     .recv = capture_recv,
     .fd = capture_fd,
     .close = capture_close,
+    .poll_at = capture_poll_at,
+    .poll = capture_poll,
 };
 
 /* On failure inner is left open: the caller still owns it. */

@@ -7,20 +7,30 @@
  *   replay   frames read from a pcap file, with the capture's timestamps
  *   loop     an in-memory link joining two engines in one process
  *   capture  a middleware: every frame in and out, to a pcap file
- *   fault    a middleware: seeded loss, duplication, reordering and
- *            corruption of the frames sent through it (for tests)
+ *   fault    a middleware: seeded loss, duplication, reordering,
+ *            corruption, delay and a rate limit, on either direction
+ *            (fault_line.h does one direction; ustackd's --loss etc.)
+ *   packet   an AF_PACKET socket on a named interface (lossy-link)
  *
  * A device moves whole Ethernet frames (no FCS). It knows nothing of the
  * engine: the driver (ustackd's event loop, a test, the replay tool) calls
  * recv() and hands the frame to stack_input(); the engine calls send().
  * Middlewares wrap another device and forward both directions.
+ *
+ * A device that holds frames for later (the fault middleware's delay)
+ * says when with poll_at(); the driver calls poll(now) then, and calls
+ * recv() again, since a held received frame may now be due. Devices that
+ * hold nothing leave both NULL.
  */
 #ifndef USTACK_DEV_DEV_H
 #define USTACK_DEV_DEV_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
+
+#include "dev/fault_line.h"
 
 struct dev;
 
@@ -36,7 +46,14 @@ struct dev_ops {
     int (*fd)(struct dev *d);
     /* Release the device (and, for a middleware, the device it wraps). */
     void (*close)(struct dev *d);
+    /* Optional: when poll() next has work, DEV_NEVER if never. */
+    uint64_t (*poll_at)(struct dev *d);
+    /* Optional: at now_us, send the held frames that are due; held received
+     * frames that are due become available to recv(). */
+    void (*poll)(struct dev *d, uint64_t now_us);
 };
+
+#define DEV_NEVER UINT64_MAX
 
 struct dev {
     const struct dev_ops *ops;
@@ -59,6 +76,19 @@ static inline int
 dev_fd(struct dev *d)
 {
     return d->ops->fd ? d->ops->fd(d) : -1;
+}
+
+static inline uint64_t
+dev_poll_at(struct dev *d)
+{
+    return d->ops->poll_at ? d->ops->poll_at(d) : DEV_NEVER;
+}
+
+static inline void
+dev_poll(struct dev *d, uint64_t now_us)
+{
+    if (d->ops->poll)
+        d->ops->poll(d, now_us);
 }
 
 static inline void
@@ -92,21 +122,36 @@ struct dev *capture_open(struct dev *inner, const char *path, int64_t epoch_us,
                          char *err, size_t errlen);
 void capture_flush(struct dev *d);
 
-/* Fault injection on the send direction of inner (recv passes through).
- * Rates are parts per million, drawn per frame from an RNG seeded with
- * seed: the same seed and the same frames give the same faults. */
+/* Fault injection on both directions of inner: "out" is what the engine
+ * sends, "in" what recv() gets from inner (struct fault_line_config and
+ * its rules: fault_line.h). Seeded: the same seed and the same frames at
+ * the same times give the same faults. The four rates at the top are the
+ * send direction's, as before out existed: each is used when out's own is
+ * 0. A direction with nothing to do passes frames straight through. */
 struct fault_config {
     uint64_t seed;
     uint32_t drop_ppm, dup_ppm, reorder_ppm, corrupt_ppm;
+    struct fault_line_config in, out;
 };
 /* Indexes into fault_counts' out[]. */
 enum { FAULT_DROP, FAULT_DUP, FAULT_REORDER, FAULT_CORRUPT, FAULT_NKINDS };
 
-/* NULL if inner is NULL, a rate is above 1000000, or memory is short (inner
- * is then left open). Closing the fault device closes inner. */
+/* NULL if inner is NULL, the configuration has a problem (see
+ * fault_line_config_problem), or memory is short (inner is then left
+ * open). Closing the fault device closes inner. */
 struct dev *fault_open(struct dev *inner, const struct fault_config *fc);
-/* Frames dropped, duplicated, reordered, corrupted so far (zeros for a
- * device that is not a fault middleware). */
+/* Frames dropped, duplicated, reordered, corrupted so far on the send
+ * direction (zeros for a device that is not a fault middleware). */
 void fault_counts(struct dev *d, uint64_t out[4]);
+/* Everything each direction did; -EINVAL if d is not a fault middleware. */
+int fault_stats(struct dev *d, struct fault_line_stats *in, struct fault_line_stats *out);
+/* fault_line_print of both directions, "in" then "out" (nothing for a
+ * device that is not a fault middleware). */
+void fault_print(struct dev *d, FILE *f);
+
+/* Open the existing interface ifname as an AF_PACKET socket (every frame
+ * it receives, promiscuous; not the frames sent on it), non-blocking. On
+ * failure NULL and a one-line reason in err. */
+struct dev *packet_open(const char *ifname, char *err, size_t errlen);
 
 #endif

@@ -1,28 +1,29 @@
 /*
- * fault.c - a middleware that damages the frames sent through it.
+ * fault.c - a middleware that damages the frames going through it.
  *
- * Owns: the device it wraps (closed with it), its own seeded RNG, one
- * frame held back for reordering, a scratch copy for corruption, and four
- * counters (fault_counts). Each frame given to send() draws four numbers,
- * one per fault, each compared with its rate in parts per million:
- *   drop     the frame is lost (send() still says 0, as a wire would)
- *   corrupt  one random bit is flipped in one random byte past the
- *            Ethernet header (IP header, TCP/UDP header or payload, or the
- *            padding of a short frame, where it does no harm)
- *   dup      the frame is sent twice
- *   reorder  the frame is held back and sent right after the next one
- *            (if a frame is already held, this one goes at once)
- * A held frame leaves after the next frame has passed through, whatever
- * happened to that one; a frame still held at close() is lost.
+ * Owns: the device it wraps (closed with it) and two fault lines
+ * (fault_line.h): "out" for the frames the engine sends, "in" for the
+ * frames recv() takes from the inner device. Each line decides loss,
+ * duplication, reordering, corruption, delay and rate on its own, with
+ * its own RNG drawn from the seed, and holds the frames until they are
+ * due.
  *
- * recv() and fd() pass through untouched: to damage both directions of a
- * link, put a fault device on each end. The same seed and the same frames
- * in the same order give the same faults, byte for byte; nothing here
- * reads a clock or a global.
+ *   send(frame, now)  the frame enters "out"; whatever is due by now goes
+ *                     to the inner device. Returns 0 whatever happens to
+ *                     the frame (a wire does not tell the sender).
+ *   recv(now)         returns the next frame of "in" due by now; while
+ *                     none is, takes frames from the inner device into
+ *                     "in" until it has none (-EAGAIN).
+ *   poll_at()         the earlier of the lines' next due times (and the
+ *                     inner device's own)
+ *   poll(now)         "out"'s due frames go to the inner device; "in"'s
+ *                     are left for the driver's next recv()
+ * A direction whose configuration does nothing is not a line at all: its
+ * frames pass straight through, uncopied.
  *
- * Leaves out: delay and jitter, bursts of loss (Gilbert-Elliott), rate
- * limiting, faults on receive, frames longer than FAULT_FRAME_MAX (passed
- * through unharmed).
+ * The same seed and the same frames at the same times give the same
+ * faults, byte for byte; nothing here reads a clock or a global. Frames
+ * still held at close() are lost.
  */
 #include "dev/dev.h"
 
@@ -31,21 +32,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/rng.h"
+enum { FAULT_IN, FAULT_OUT };
 
-#define FAULT_FRAME_MAX 16384
-#define FAULT_ETH_HDR 14
-#define FAULT_PPM 1000000u
+/* the out line's seed is the seed itself; in's is drawn apart from it */
+#define FAULT_IN_SEED_MIX 0x9e3779b97f4a7c15ull
 
 struct fault {
     struct dev dev; /* first: a struct dev * is a struct fault * */
     struct dev *inner;
-    struct fault_config cfg;
-    struct rng rng;
-    uint64_t count[FAULT_NKINDS];
-    size_t held_len; /* 0: nothing held */
-    uint8_t held[FAULT_FRAME_MAX];
-    uint8_t scratch[FAULT_FRAME_MAX];
+    bool active[2]; /* false: frames pass straight through */
+    struct fault_line line[2];
+    uint8_t frame[FAULT_FRAME_MAX]; /* a due frame on its way to inner */
 };
 
 static const struct dev_ops fault_ops;
@@ -56,65 +53,49 @@ fault_of(struct dev *d)
     return (struct fault *)d;
 }
 
-static int
-fault_hit(struct fault *f, uint32_t ppm)
-{
-    return rng_range(&f->rng, 0, FAULT_PPM - 1) < ppm;
-}
-
-/* Send the held frame, if any, after the one that just passed. */
+/* Every frame of "out" due by now goes to the inner device; what the
+ * inner device refuses is lost, as on a wire. */
 static void
-fault_release(struct fault *f, uint64_t now_us)
+fault_drain_out(struct fault *f, uint64_t now_us)
 {
-    if (!f->held_len)
-        return;
-    dev_send(f->inner, f->held, f->held_len, now_us);
-    f->held_len = 0;
+    ssize_t n;
+
+    while ((n = fault_line_output(&f->line[FAULT_OUT], now_us, f->frame,
+                                  sizeof(f->frame))) != -EAGAIN)
+        if (n > 0)
+            dev_send(f->inner, f->frame, (size_t)n, now_us);
 }
 
 static int
 fault_send(struct dev *d, const uint8_t *frame, size_t len, uint64_t now_us)
 {
     struct fault *f = fault_of(d);
-    int drop = fault_hit(f, f->cfg.drop_ppm);
-    int corrupt = fault_hit(f, f->cfg.corrupt_ppm);
-    int dup = fault_hit(f, f->cfg.dup_ppm);
-    int reorder = fault_hit(f, f->cfg.reorder_ppm);
-    int rc = 0;
 
-    if (len > FAULT_FRAME_MAX)
+    if (!f->active[FAULT_OUT])
         return dev_send(f->inner, frame, len, now_us);
-    if (drop) {
-        f->count[FAULT_DROP]++;
-        fault_release(f, now_us);
-        return 0;
-    }
-    if (corrupt && len > FAULT_ETH_HDR) {
-        uint32_t at = rng_range(&f->rng, FAULT_ETH_HDR, (uint32_t)len - 1);
-        memcpy(f->scratch, frame, len);
-        f->scratch[at] ^= (uint8_t)(1u << rng_range(&f->rng, 0, 7));
-        frame = f->scratch;
-        f->count[FAULT_CORRUPT]++;
-    }
-    if (reorder && !dup && !f->held_len) {
-        memcpy(f->held, frame, len);
-        f->held_len = len;
-        f->count[FAULT_REORDER]++;
-        return 0;
-    }
-    rc = dev_send(f->inner, frame, len, now_us);
-    if (dup) {
-        dev_send(f->inner, frame, len, now_us);
-        f->count[FAULT_DUP]++;
-    }
-    fault_release(f, now_us);
-    return rc;
+    fault_line_input(&f->line[FAULT_OUT], frame, len, now_us);
+    fault_drain_out(f, now_us);
+    return 0;
 }
 
 static ssize_t
 fault_recv(struct dev *d, uint8_t *buf, size_t cap, uint64_t *ts_us)
 {
-    return dev_recv(fault_of(d)->inner, buf, cap, ts_us);
+    struct fault *f = fault_of(d);
+    struct fault_line *in = &f->line[FAULT_IN];
+
+    if (!f->active[FAULT_IN])
+        return dev_recv(f->inner, buf, cap, ts_us);
+    for (;;) {
+        ssize_t n = fault_line_output(in, *ts_us, buf, cap);
+        if (n != -EAGAIN)
+            return n;
+        /* nothing due: move what the inner device has into the line */
+        n = dev_recv(f->inner, buf, cap, ts_us);
+        if (n <= 0)
+            return n;
+        fault_line_input(in, buf, (size_t)n, *ts_us);
+    }
 }
 
 static int
@@ -123,12 +104,38 @@ fault_fd(struct dev *d)
     return dev_fd(fault_of(d)->inner);
 }
 
+static uint64_t
+fault_poll_at(struct dev *d)
+{
+    struct fault *f = fault_of(d);
+    uint64_t at = dev_poll_at(f->inner);
+
+    for (int i = 0; i < 2; i++) {
+        uint64_t t = f->active[i] ? fault_line_next_us(&f->line[i]) : DEV_NEVER;
+        if (t < at)
+            at = t;
+    }
+    return at;
+}
+
+static void
+fault_poll(struct dev *d, uint64_t now_us)
+{
+    struct fault *f = fault_of(d);
+
+    if (f->active[FAULT_OUT])
+        fault_drain_out(f, now_us);
+    dev_poll(f->inner, now_us);
+}
+
 static void
 fault_close(struct dev *d)
 {
     struct fault *f = fault_of(d);
 
     dev_close(f->inner);
+    for (int i = 0; i < 2; i++)
+        fault_line_free(&f->line[i]);
     free(f);
 }
 
@@ -137,31 +144,86 @@ static const struct dev_ops fault_ops = {
     .recv = fault_recv,
     .fd = fault_fd,
     .close = fault_close,
+    .poll_at = fault_poll_at,
+    .poll = fault_poll,
 };
+
+/* out, with the top-level rates standing in for the ones it leaves 0 */
+static struct fault_line_config
+fault_out_config(const struct fault_config *fc)
+{
+    struct fault_line_config c = fc->out;
+
+    if (!c.drop_ppm)
+        c.drop_ppm = fc->drop_ppm;
+    if (!c.dup_ppm)
+        c.dup_ppm = fc->dup_ppm;
+    if (!c.reorder_ppm)
+        c.reorder_ppm = fc->reorder_ppm;
+    if (!c.corrupt_ppm)
+        c.corrupt_ppm = fc->corrupt_ppm;
+    return c;
+}
 
 struct dev *
 fault_open(struct dev *inner, const struct fault_config *fc)
 {
-    if (!inner || !fc || fc->drop_ppm > FAULT_PPM || fc->dup_ppm > FAULT_PPM ||
-        fc->reorder_ppm > FAULT_PPM || fc->corrupt_ppm > FAULT_PPM)
+    if (!inner || !fc)
+        return NULL;
+    struct fault_line_config cfg[2] = {fc->in, fault_out_config(fc)};
+    uint64_t seed[2] = {fc->seed ^ FAULT_IN_SEED_MIX, fc->seed};
+    if (fault_line_config_problem(&cfg[FAULT_IN]) ||
+        fault_line_config_problem(&cfg[FAULT_OUT]))
         return NULL;
     struct fault *f = calloc(1, sizeof(*f));
     if (!f)
         return NULL;
+    for (int i = 0; i < 2; i++) {
+        f->active[i] = !fault_line_config_clean(&cfg[i]);
+        if (f->active[i] && fault_line_init(&f->line[i], &cfg[i], seed[i]) < 0) {
+            fault_line_free(&f->line[0]);
+            free(f);
+            return NULL;
+        }
+    }
     f->dev.ops = &fault_ops;
     memcpy(f->dev.name, inner->name, sizeof(f->dev.name));
     f->inner = inner;
-    f->cfg = *fc;
-    rng_seed(&f->rng, fc->seed);
     return &f->dev;
+}
+
+int
+fault_stats(struct dev *d, struct fault_line_stats *in, struct fault_line_stats *out)
+{
+    if (!d || d->ops != &fault_ops)
+        return -EINVAL;
+    *in = fault_of(d)->line[FAULT_IN].st;
+    *out = fault_of(d)->line[FAULT_OUT].st;
+    return 0;
 }
 
 void
 fault_counts(struct dev *d, uint64_t out[4])
 {
-    if (!d || d->ops != &fault_ops) {
+    struct fault_line_stats in, o;
+
+    if (fault_stats(d, &in, &o) < 0) {
         memset(out, 0, sizeof(uint64_t) * FAULT_NKINDS);
         return;
     }
-    memcpy(out, fault_of(d)->count, sizeof(uint64_t) * FAULT_NKINDS);
+    out[FAULT_DROP] = o.dropped;
+    out[FAULT_DUP] = o.duplicated;
+    out[FAULT_REORDER] = o.reordered;
+    out[FAULT_CORRUPT] = o.corrupted;
+}
+
+void
+fault_print(struct dev *d, FILE *f)
+{
+    struct fault_line_stats in, out;
+
+    if (fault_stats(d, &in, &out) < 0)
+        return;
+    fault_line_print(&in, "in", f);
+    fault_line_print(&out, "out", f);
 }

@@ -204,6 +204,13 @@ struct tcp_pcb {
     tcp_seq rack_dsack_round; /* SND.MAX when the mult last grew */
     uint8_t tlp_retrans;     /* the outstanding probe was a retransmission */
     uint8_t tlp_dsacked;     /* ... and the peer D-SACKed it: nothing was lost */
+    /* undoing a reduction that was for nothing (RFC 3708, RFC 3522) */
+    uint8_t undo_armed;      /* a recovery or timeout episode may be undone */
+    uint8_t undo_ts_set;
+    int32_t undo_retrans;    /* its retransmissions not yet D-SACKed */
+    tcp_seq undo_marker;     /* SND.UNA when it began */
+    uint32_t undo_tsval;     /* TSval of its first retransmission */
+    uint32_t prior_cwnd, prior_ssthresh;
     uint8_t tlp_out;         /* a probe is outstanding */
     tcp_seq tlp_high_seq;    /* SND.MAX when the probe left */
     uint64_t t_reo, t_tlp;   /* RACK reordering timer, tail loss probe */
@@ -424,6 +431,8 @@ void tcp_rack_dsack(struct stack *s, struct tcp_pcb *c);
 void tcp_rack_recovery_done(struct tcp_pcb *c);
 /* The ACK of a tail loss probe's episode (RFC 8985 §7.4). */
 void tcp_tlp_ack(struct stack *s, struct tcp_pcb *c, tcp_seq ack, int advanced);
+/* A timeout begins an episode that D-SACKs may show was for nothing. */
+void tcp_sack_undo_arm(struct tcp_pcb *c);
 /* Enter loss recovery (RFC 6675 §5 step 4) unless already in it. */
 void tcp_sack_enter_recovery(struct stack *s, struct tcp_pcb *c);
 

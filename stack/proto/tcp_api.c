@@ -495,6 +495,8 @@ tcp_get_info(const struct tcp_pcb *c, struct tcp_info_lite *i)
     };
     if (c->sack_ok)
         i->options |= TCP_INFO_OPT_SACK;
+    if (c->ts_ok)
+        i->options |= TCP_INFO_OPT_TIMESTAMPS;
     if (c->sb.seg) /* the scoreboard knows better, in bytes */
         tcp_sb_counts(c, &i->sacked, &i->lost, &i->retrans);
 }

@@ -326,6 +326,8 @@ tcp_sb_mark(struct stack *s, struct tcp_pcb *c, tcp_seq left, tcp_seq right)
     }
 }
 
+static void tcp_sack_undo_dsack(struct stack *s, struct tcp_pcb *c, tcp_seq left);
+
 /* The peer's blocks: validated (RFC 2018 §3: inside what we sent, left
  * before right) and marked. */
 static void
@@ -337,6 +339,7 @@ tcp_sack_blocks(struct stack *s, struct tcp_pcb *c, const struct tcp_repr *h)
         if (tcp_is_dsack(h, i)) {
             s->stats.tcp.rx_dsack++;
             tcp_rack_dsack(s, c);
+            tcp_sack_undo_dsack(s, c, l);
             if (c->tlp_out && c->tlp_retrans && seq_lt(l, c->tlp_high_seq))
                 c->tlp_dsacked = 1;
             continue;
@@ -379,11 +382,81 @@ tcp_sb_lost_pending(const struct tcp_pcb *c)
     return 0;
 }
 
+/* ---- undoing a reduction for nothing (RFC 3708, RFC 3522) ----
+ *
+ * A segment only delayed (reordered) looks lost and is sent again; cwnd
+ * was cut for nothing. The episode (a recovery, or a timeout) remembers
+ * cwnd and ssthresh from before, and counts its retransmissions. If a
+ * D-SACK comes back for each of them (RFC 3708 §3: the peer had them
+ * all), or if the ACK that ends the recovery echoes a timestamp older
+ * than the first retransmission (RFC 3522: it answers the original),
+ * nothing was lost: cwnd and ssthresh go back. */
+void
+tcp_sack_undo_arm(struct tcp_pcb *c)
+{
+    c->undo_armed = 1;
+    c->undo_retrans = 0;
+    c->undo_ts_set = 0;
+    c->undo_marker = c->snd_una;
+    c->prior_cwnd = c->cwnd;
+    c->prior_ssthresh = c->ssthresh;
+}
+
+static void
+tcp_sack_undo(struct stack *s, struct tcp_pcb *c)
+{
+    if (c->cwnd < c->prior_cwnd)
+        c->cwnd = c->prior_cwnd;
+    if (c->ssthresh < c->prior_ssthresh)
+        c->ssthresh = c->prior_ssthresh;
+    c->in_recovery = 0;
+    c->in_loss = 0;
+    c->recover = c->snd_una;
+    c->undo_armed = 0;
+    /* what the episode held lost and has not sent again, RACK may find
+     * lost again; it is not lost for this episode's sake */
+    for (uint32_t i = 0; i < c->sb.n; i++) {
+        struct tcp_txseg *g = tcp_sb_at(c, i);
+        if ((g->flags & (TXS_LOST | TXS_RETRANS)) == TXS_LOST)
+            g->flags &= (uint8_t)~TXS_LOST;
+    }
+    (void)s;
+}
+
+/* RFC 3708 §3: a D-SACK of data the episode sent again. */
+static void
+tcp_sack_undo_dsack(struct stack *s, struct tcp_pcb *c, tcp_seq left)
+{
+    if (!c->undo_armed || seq_lt(left, c->undo_marker) || c->undo_retrans <= 0)
+        return;
+    /* also after the episode ended: the original filled the hole (and
+     * ended the recovery) before the copy came in as a duplicate */
+    if (--c->undo_retrans == 0) {
+        s->stats.tcp.undo_dsack++;
+        tcp_sack_undo(s, c);
+    }
+}
+
+/* The ACK that ends the recovery: was all of it for nothing? */
+static int
+tcp_sack_undo_at_end(struct stack *s, struct tcp_pcb *c)
+{
+    if (!c->undo_armed)
+        return 0;
+    if (c->undo_ts_set && c->ack_tsecr && (int32_t)(c->ack_tsecr - c->undo_tsval) < 0) {
+        s->stats.tcp.undo_ts++; /* RFC 3522 §2: the original's echo */
+        tcp_sack_undo(s, c);
+        return 1;
+    }
+    return 0;
+}
+
 void
 tcp_sack_enter_recovery(struct stack *s, struct tcp_pcb *c)
 {
     if (c->in_recovery || seq_lt(c->snd_una, c->recover))
         return;
+    tcp_sack_undo_arm(c);
     /* RFC 6675 §5 step 4: RecoveryPoint = HighData, cwnd = ssthresh, the
      * algorithm's (RFC 5681's half the flight, CUBIC's 0.7) */
     c->ssthresh = c->cc->ssthresh(s, c);
@@ -414,9 +487,11 @@ tcp_sack_ack(struct stack *s, struct tcp_pcb *c, const struct tcp_repr *h, int a
     tcp_tlp_ack(s, c, c->snd_una, advanced);
     int lost = tcp_rack_detect_loss(s, c) + tcp_sb_islost(s, c);
     if (c->in_recovery && seq_ge(c->snd_una, c->recover)) {
+        tcp_rack_recovery_done(c);
+        if (tcp_sack_undo_at_end(s, c))
+            return 1;
         c->in_recovery = 0; /* RFC 6675 §5: the recovery point is acknowledged */
         c->cwnd = c->ssthresh;
-        tcp_rack_recovery_done(c);
         return 1;
     }
     if ((lost || tcp_sb_lost_pending(c)) && !c->in_recovery)
@@ -449,6 +524,13 @@ tcp_sb_send(struct stack *s, struct tcp_pcb *c, struct tcp_txseg *g)
         return;
     g->xmit_us = s->now_us;
     g->flags |= TXS_RETRANS | TXS_EVER_RETRANS;
+    if (c->undo_armed) {
+        c->undo_retrans++;
+        if (c->ts_ok && !c->undo_ts_set) {
+            c->undo_tsval = tcp_ts_now(s, c);
+            c->undo_ts_set = 1;
+        }
+    }
     if (!c->t_rexmt)
         tcp_timer_rexmt_restart(s, c);
 }

@@ -103,6 +103,8 @@ tcp_timer_rexmt(struct stack *s, struct tcp_pcb *c)
     s->stats.tcp.rto_expired++;
     if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED)
         c->syn_rexmt = 1;
+    if (c->sb.seg && c->backoff == 0)
+        tcp_sack_undo_arm(c); /* the timeout may prove spurious */
     tcp_cc_timeout(s, c);
     c->backoff++;            /* RFC 6298 §5.5 */
     tcp_pmtu_rto(s, c);      /* a black hole may be eating big segments */

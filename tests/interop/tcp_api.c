@@ -703,6 +703,10 @@ test_congestion_info(int lfd, const char *cc)
                ti.tcpi_rcv_wscale == kt.tcpi_snd_wscale,
            "%s TCP_INFO: window scaling on, shifts %u/%u, the kernel's %u/%u", cc,
            ti.tcpi_snd_wscale, ti.tcpi_rcv_wscale, kt.tcpi_snd_wscale, kt.tcpi_rcv_wscale);
+    /* the options both ends agreed on, as the kernel's end sees them */
+    report(ti.tcpi_options == kt.tcpi_options,
+           "%s TCP_INFO: options %#x (SACK, timestamps, window scale), the kernel's %#x", cc,
+           ti.tcpi_options, kt.tcpi_options);
     report(ti.tcpi_snd_mss == kt.tcpi_snd_mss && ti.tcpi_rcv_mss == kt.tcpi_snd_mss &&
                ti.tcpi_pmtu == 1500 && ti.tcpi_unacked == 0 && ti.tcpi_retrans == 0 &&
                ti.tcpi_lost == 0 && ti.tcpi_sacked == 0,

@@ -498,6 +498,43 @@ test_sack_reneging(void **state)
     ht_only(e, TCP_ACK, s0 + 3 * MSS, k.pseq, -1, MSS);
 }
 
+/* RFC 3708 §3: segment 2 was only delayed. Its original fills the hole
+ * and ends the recovery; then its retransmission comes back as a D-SACK:
+ * every retransmission of the episode was a duplicate, so cwnd and
+ * ssthresh return to what they were before it. */
+static void
+test_undo_dsack(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+
+    sack_active(&k, e, 10 * MS);
+    tcp_seq s0 = k.iss + 1;
+    app_send(e, k.c, 10 * MSS);
+    rec_clear(e->rec);
+    ht_at(e, e->now + 10 * MS);
+    peer_sack(&k, s0 + 2 * MSS, NULL, 0);
+    uint32_t cwnd0 = k.c->cwnd, ssthresh0 = k.c->ssthresh; /* before the episode */
+    for (unsigned n = 1; n <= 3; n++)
+        peer_sack(&k, s0 + 2 * MSS, (struct tcp_sack_block[]){BLK(s0, 3 * MSS, (3 + n) * MSS)},
+                  1);
+    ht_only(e, TCP_ACK, s0 + 2 * MSS, k.pseq, -1, MSS);
+    assert_int_equal(k.c->ssthresh, 4 * MSS);
+    peer_sack(&k, s0 + 10 * MSS, NULL, 0); /* the original arrived */
+    assert_int_equal(k.c->in_recovery, 0);
+    assert_int_equal(k.c->cwnd, 4 * MSS);
+    assert_int_equal(h_stat(e, "tcp.undo_dsack"), 0);
+    /* a D-SACK of other data undoes nothing */
+    peer_sack(&k, s0 + 10 * MSS, (struct tcp_sack_block[]){BLK(s0, 0, MSS)}, 1);
+    assert_int_equal(k.c->cwnd, 4 * MSS);
+    assert_int_equal(h_stat(e, "tcp.undo_dsack"), 0);
+    peer_sack(&k, s0 + 10 * MSS, (struct tcp_sack_block[]){BLK(s0, 2 * MSS, 3 * MSS)}, 1);
+    assert_int_equal(h_stat(e, "tcp.undo_dsack"), 1);
+    assert_int_equal(k.c->cwnd, cwnd0);
+    assert_int_equal(k.c->ssthresh, ssthresh0);
+    ht_nsent(e, 0);
+}
+
 #define T(f) cmocka_unit_test_teardown(f, h_teardown)
 
 int
@@ -515,6 +552,7 @@ main(void)
         T(test_sack_bad_blocks),
         T(test_ack_seq_inside_peer_window),
         T(test_sack_reneging),
+        T(test_undo_dsack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -111,10 +111,14 @@ print_counters(struct ustackd *d)
 /* Frames waiting on the TAP, at most RX_BURST of them: epoll is
  * level-triggered, so whatever is left wakes us again at once. */
 static void
-on_device(struct ustackd *d, uint64_t now_us)
+on_device(struct ustackd *d)
 {
     for (int i = 0; i < RX_BURST; i++) {
-        uint64_t ts_us = now_us;
+        /* each frame its own time: a burst takes a while, and RACK
+         * (RFC 8985) and the RTT samples on a path of a few hundred
+         * microseconds need to know when a segment came, not when the
+         * wakeup began */
+        uint64_t ts_us = clock_us(CLOCK_MONOTONIC);
         ssize_t n = dev_recv(d->dev, d->frame, sizeof(d->frame), &ts_us);
 
         if (n == -EAGAIN)
@@ -139,7 +143,7 @@ on_device_due(struct ustackd *d, uint64_t now_us)
     if (dev_poll_at(d->dev) > now_us)
         return;
     dev_poll(d->dev, now_us);
-    on_device(d, now_us);
+    on_device(d);
 }
 
 static void
@@ -175,12 +179,12 @@ on_signal(struct ustackd *d)
 
 /* One source woke us. */
 static void
-dispatch(struct ustackd *d, const struct epoll_event *ev, uint64_t now_us)
+dispatch(struct ustackd *d, const struct epoll_event *ev)
 {
     uint64_t tag = ev->data.u64;
 
     switch (loop_tag_kind(tag)) {
-    case LOOP_DEV: on_device(d, now_us); break;
+    case LOOP_DEV: on_device(d); break;
     case LOOP_TIMER: on_timer(d); break;
     case LOOP_SIGNAL: on_signal(d); break;
     case LOOP_CTL: ctl_server_on_accept(&d->ctl); break;
@@ -250,8 +254,10 @@ run(struct ustackd *d)
          * frame or timer */
         stack_poll(d->s, now_us);
         for (int i = 0; i < n; i++)
-            dispatch(d, &ev[i], now_us);
+            dispatch(d, &ev[i]);
         on_device_due(d, now_us);
+        /* what sock_flush sends is stamped when it leaves */
+        now_us = clock_us(CLOCK_MONOTONIC);
         stack_poll(d->s, now_us);
         sock_poll(&d->socks, now_us);
         sock_flush(&d->socks);
@@ -340,8 +346,7 @@ print_banner(const struct ustackd *d, const struct ustackd_args *a)
     const struct stack_config *c = &a->cfg;
     char addr[16], gw[16];
 
-    fprintf(stderr, "ustackd: %s/%u", ip_fmt(c->addr, addr),
-            c->prefix_len);
+    fprintf(stderr, "ustackd: %s/%u", ip_fmt(c->addr, addr), c->prefix_len);
     if (c->gateway)
         fprintf(stderr, " gw %s", ip_fmt(c->gateway, gw));
     fprintf(stderr, " mac %02x:%02x:%02x:%02x:%02x:%02x on tap %s (mtu %u)", c->mac[0],

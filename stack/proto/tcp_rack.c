@@ -13,9 +13,9 @@
  * TLP: with data in flight and no loss known, a probe timeout (PTO) of
  * 2 SRTT (plus the peer's delayed-ACK allowance when one segment is out)
  * sends one segment, new data if the window allows, else the last segment
- * again (a probe due with the RTO goes first and restarts it), so that a lost tail is found by RACK from the probe's ACK, not by
- * an RTO. A retransmitted probe whose ACK comes without a D-SACK repaired
- * a real loss: cwnd is reduced (§7.4).
+ * again (a probe due with the RTO goes first and restarts it), so that a lost tail is
+ * found by RACK from the probe's ACK, not by an RTO. A retransmitted probe whose ACK
+ * comes without a D-SACK repaired a real loss: cwnd is reduced (§7.4).
  *
  * Works on the scoreboard of tcp_sack.c; only connections that negotiated
  * SACK have one (RFC 8985 §4: RACK needs SACK).
@@ -32,15 +32,23 @@
 
 /* Was the delivery of record g (retransmitted) the copy's, or could it be
  * an earlier transmission's? For a cumulative ACK the echoed timestamp
- * says (an echo older than the copy's TSval); a SACK echoes the segment
- * before the hole, so there, as without timestamps, an RTT below the
- * path's minimum can only be an earlier one's. */
+ * says, when the copy's TSval differs from the first's: an echo older
+ * than the copy's is an earlier one's, an echo of the copy's tick is the
+ * copy's. TSvals tick each millisecond: a copy sent within the same tick
+ * (a path of a few hundred microseconds) cannot be told apart that way.
+ * A SACK echoes the segment before the hole. Otherwise, as without
+ * timestamps, an RTT below the path's minimum can only be an earlier
+ * one's. */
 static int
 tcp_rack_ambiguous(const struct tcp_pcb *c, const struct tcp_txseg *g, uint64_t rtt)
 {
     if (c->ts_ok && c->ack_tsecr && !(g->flags & TXS_SACKED)) {
         uint32_t tsval = (uint32_t)(g->xmit_us / 1000) + c->ts_off;
-        return (int32_t)(c->ack_tsecr - tsval) < 0;
+        uint32_t first = (uint32_t)(g->first_us / 1000) + c->ts_off;
+        if ((int32_t)(c->ack_tsecr - tsval) < 0)
+            return 1;
+        if (first != tsval)
+            return 0;
     }
     return rtt < c->rack_min_rtt_us;
 }
@@ -72,7 +80,8 @@ tcp_rack_delivered(struct stack *s, struct tcp_pcb *c, const struct tcp_txseg *g
     c->rack_rtt_us = (uint32_t)rtt;
     if (!c->rack_min_rtt_us || rtt < c->rack_min_rtt_us)
         c->rack_min_rtt_us = rtt ? (uint32_t)rtt : 1;
-    if (xmit > c->rack_xmit_us || (xmit == c->rack_xmit_us && seq_gt(end, c->rack_end_seq))) {
+    if (xmit > c->rack_xmit_us ||
+        (xmit == c->rack_xmit_us && seq_gt(end, c->rack_end_seq))) {
         c->rack_xmit_us = xmit;
         c->rack_end_seq = end;
     }
@@ -117,7 +126,8 @@ tcp_rack_reo_wnd(const struct tcp_pcb *c)
 {
     if (!c->rack_reord && (c->in_recovery || tcp_rack_sacked(c) >= DUP_THRESH))
         return 0;
-    uint64_t w = (uint64_t)c->rack_min_rtt_us / 4 * (c->rack_reo_mult ? c->rack_reo_mult : 1);
+    uint64_t w =
+        (uint64_t)c->rack_min_rtt_us / 4 * (c->rack_reo_mult ? c->rack_reo_mult : 1);
     return c->srtt_us && w > c->srtt_us ? c->srtt_us : w;
 }
 
@@ -186,7 +196,8 @@ tcp_tlp_fire(struct stack *s, struct tcp_pcb *c)
     uint32_t off = c->snd_nxt - seq0;
     uint32_t unsent = off < c->snd.len ? (uint32_t)c->snd.len - off : 0;
     uint32_t room = seq_lt(c->snd_nxt, c->snd_una + c->snd_wnd)
-                        ? c->snd_una + c->snd_wnd - c->snd_nxt : 0;
+                        ? c->snd_una + c->snd_wnd - c->snd_nxt
+                        : 0;
     uint32_t mss = tcp_eff_mss(c), n = unsent < mss ? unsent : mss;
 
     c->t_tlp = 0;
@@ -194,7 +205,8 @@ tcp_tlp_fire(struct stack *s, struct tcp_pcb *c)
         return;
     s->stats.tcp.tlp_probes++;
     c->tlp_dsacked = 0;
-    if (n && n <= room && !tcp_sb_full(c) && tcp_xmit(s, c, c->snd_nxt, n, TCP_PSH) == 0) {
+    if (n && n <= room && !tcp_sb_full(c) &&
+        tcp_xmit(s, c, c->snd_nxt, n, TCP_PSH) == 0) {
         tcp_sb_sent(s, c, c->snd_nxt, n, 0);
         c->snd_nxt += n;
         c->snd_max = c->snd_nxt;

@@ -20,10 +20,16 @@
 #define MSS HT_MSS
 #define MS H_MS
 
+/* When set, the peer's segments carry timestamps echoing peer_tsecr. */
+static int peer_ts;
+static uint32_t peer_tsecr;
+
 static struct h_env *
 env(void **state)
 {
     struct stack_config cfg;
+
+    peer_ts = 0;
 
     h_config(&cfg);
     cfg.tcp_cc = "reno";
@@ -38,8 +44,13 @@ peer_seg(struct ht_conn *k, uint8_t flags, tcp_seq seq, tcp_seq ack,
          size_t len)
 {
     uint8_t seg[TCP_HDR_MAX + MSS], f[H_FRAME_MAX];
-    struct tcp_repr r = {.sport = k->pport, .dport = k->lport, .seq = seq, .ack = ack,
-                         .flags = flags, .wnd = k->pwnd, .nsack = (uint8_t)nblocks};
+    struct tcp_repr r = {.sport = k->pport,
+                         .dport = k->lport,
+                         .seq = seq,
+                         .ack = ack,
+                         .flags = flags,
+                         .wnd = k->pwnd,
+                         .nsack = (uint8_t)nblocks};
 
     if (flags & TCP_SYN) {
         r.mss = MSS;
@@ -47,12 +58,18 @@ peer_seg(struct ht_conn *k, uint8_t flags, tcp_seq seq, tcp_seq ack,
     }
     for (unsigned i = 0; i < nblocks; i++)
         r.sack[i] = blocks[i];
+    if (peer_ts) {
+        r.has_ts = 1;
+        r.tsval = 1000;
+        r.tsecr = peer_tsecr;
+    }
     size_t hl = tcp_hdr_len(&r);
     assert_true(hl + len <= sizeof(seg));
     if (len)
         memcpy(seg + hl, data, len);
     assert_int_equal(tcp_emit(&r, seg, hl + len, H_IP_PEER, H_IP_US), (int)hl);
-    h_input(k->e, f, h_ip_frame(f, H_IP_PEER, H_IP_US, IP_PROTO_TCP, 1, 0, seg, hl + len));
+    h_input(k->e, f,
+            h_ip_frame(f, H_IP_PEER, H_IP_US, IP_PROTO_TCP, 1, 0, seg, hl + len));
 }
 
 /* The peer acknowledges ack, holding [left, right) blocks. */
@@ -89,8 +106,12 @@ sack_passive(struct ht_conn *k, struct h_env *e)
     struct tcp_pcb *l = ht_listen(e, HT_PORT, 0, 4);
     struct ht_out o;
 
-    *k = (struct ht_conn){.e = e, .l = l, .lport = HT_PORT, .pport = HT_PEER_PORT,
-                          .pseq = HT_PEER_ISN, .pwnd = 65535};
+    *k = (struct ht_conn){.e = e,
+                          .l = l,
+                          .lport = HT_PORT,
+                          .pport = HT_PEER_PORT,
+                          .pseq = HT_PEER_ISN,
+                          .pwnd = 65535};
     rec_clear(e->rec);
     peer_seg(k, TCP_SYN, k->pseq, 0, NULL, 0, NULL, 0);
     ht_nsent(e, 1);
@@ -148,9 +169,14 @@ test_sack_negotiation(void **state)
     sack_active(&k, e, 10 * MS);
     /* a peer that does not offer it: off, no scoreboard */
     ht_connect(&k2, e, HT_PEER_PORT + 1);
-    struct ht_seg sa = {.sport = k2.pport, .dport = k2.lport, .seq = k2.pseq,
-                        .ack = k2.iss + 1, .flags = TCP_SYN | TCP_ACK, .wnd = 65535,
-                        .mss = MSS, .wscale = HT_NOWS};
+    struct ht_seg sa = {.sport = k2.pport,
+                        .dport = k2.lport,
+                        .seq = k2.pseq,
+                        .ack = k2.iss + 1,
+                        .flags = TCP_SYN | TCP_ACK,
+                        .wnd = 65535,
+                        .mss = MSS,
+                        .wscale = HT_NOWS};
     ht_input(e, &sa);
     assert_int_equal(k2.c->state, TCP_ESTABLISHED);
     assert_int_equal(k2.c->sack_ok, 0);
@@ -229,7 +255,8 @@ test_dsack(void **state)
                   (struct tcp_sack_block[]){BLK(base, 200, 300), BLK(base, 200, 300)}, 2);
     /* reported once: the next ACK has only the block */
     rec_clear(e->rec);
-    ht_send_at(&k, TCP_ACK, base + 100 + 1000, k.pack, NULL, 0); /* a bare ACK: no reply */
+    ht_send_at(&k, TCP_ACK, base + 100 + 1000, k.pack, NULL,
+               0); /* a bare ACK: no reply */
     ht_nsent(e, 0);
     assert_int_equal(h_stat(e, "tcp.tx_dsack"), 2);
 }
@@ -254,8 +281,8 @@ test_sack_recovery_one_loss(void **state)
     for (unsigned n = 1; n <= 3; n++) {
         ht_nsent(e, 0);
         assert_int_equal(k.c->in_recovery, 0);
-        peer_sack(&k, s0 + 2 * MSS, (struct tcp_sack_block[]){BLK(s0, 3 * MSS, (3 + n) * MSS)},
-                  1);
+        peer_sack(&k, s0 + 2 * MSS,
+                  (struct tcp_sack_block[]){BLK(s0, 3 * MSS, (3 + n) * MSS)}, 1);
     }
     ht_only(e, TCP_ACK, s0 + 2 * MSS, k.pseq, -1, MSS);
     assert_int_equal(k.c->in_recovery, 1);
@@ -292,16 +319,18 @@ test_sack_two_losses(void **state)
     peer_sack(&k, s0 + 2 * MSS, (struct tcp_sack_block[]){BLK(s0, 3 * MSS, 4 * MSS)}, 1);
     peer_sack(&k, s0 + 2 * MSS, (struct tcp_sack_block[]){BLK(s0, 3 * MSS, 5 * MSS)}, 1);
     ht_nsent(e, 0);
-    peer_sack(&k, s0 + 2 * MSS,
-              (struct tcp_sack_block[]){BLK(s0, 6 * MSS, 7 * MSS), BLK(s0, 3 * MSS, 5 * MSS)},
-              2);
+    peer_sack(
+        &k, s0 + 2 * MSS,
+        (struct tcp_sack_block[]){BLK(s0, 6 * MSS, 7 * MSS), BLK(s0, 3 * MSS, 5 * MSS)},
+        2);
     /* segment 2 goes at once; 5 is lost too (sent before a delivered
      * segment, no reordering seen) but pipe (7, 8, 9 and 2's copy) fills
      * cwnd (4 segments) */
     ht_only(e, TCP_ACK, s0 + 2 * MSS, k.pseq, -1, MSS);
-    peer_sack(&k, s0 + 2 * MSS,
-              (struct tcp_sack_block[]){BLK(s0, 6 * MSS, 8 * MSS), BLK(s0, 3 * MSS, 5 * MSS)},
-              2);
+    peer_sack(
+        &k, s0 + 2 * MSS,
+        (struct tcp_sack_block[]){BLK(s0, 6 * MSS, 8 * MSS), BLK(s0, 3 * MSS, 5 * MSS)},
+        2);
     ht_only(e, TCP_ACK, s0 + 5 * MSS, k.pseq, -1, MSS);
     peer_sack(&k, s0 + 5 * MSS, (struct tcp_sack_block[]){BLK(s0, 6 * MSS, 9 * MSS)}, 1);
     ht_nsent(e, 0);
@@ -432,8 +461,10 @@ test_sack_bad_blocks(void **state)
     ht_at(e, e->now + 10 * MS);
     peer_sack(&k, s0, (struct tcp_sack_block[]){BLK(s0, 2 * MSS, 9 * MSS)}, 1);
     peer_sack(&k, s0, (struct tcp_sack_block[]){BLK(s0, 3 * MSS, 2 * MSS)}, 1);
-    peer_sack(&k, s0 + MSS, (struct tcp_sack_block[]){BLK(s0, 2 * MSS, 3 * MSS),
-                                                      BLK(s0, -100000, -90000)}, 2);
+    peer_sack(
+        &k, s0 + MSS,
+        (struct tcp_sack_block[]){BLK(s0, 2 * MSS, 3 * MSS), BLK(s0, -100000, -90000)},
+        2);
     assert_int_equal(h_stat(e, "tcp.rx_sack_bad"), 3);
     assert_int_equal(ht_info(k.c).sacked, MSS);
     ht_nsent(e, 0);
@@ -516,8 +547,8 @@ test_undo_dsack(void **state)
     peer_sack(&k, s0 + 2 * MSS, NULL, 0);
     uint32_t cwnd0 = k.c->cwnd, ssthresh0 = k.c->ssthresh; /* before the episode */
     for (unsigned n = 1; n <= 3; n++)
-        peer_sack(&k, s0 + 2 * MSS, (struct tcp_sack_block[]){BLK(s0, 3 * MSS, (3 + n) * MSS)},
-                  1);
+        peer_sack(&k, s0 + 2 * MSS,
+                  (struct tcp_sack_block[]){BLK(s0, 3 * MSS, (3 + n) * MSS)}, 1);
     ht_only(e, TCP_ACK, s0 + 2 * MSS, k.pseq, -1, MSS);
     assert_int_equal(k.c->ssthresh, 4 * MSS);
     peer_sack(&k, s0 + 10 * MSS, NULL, 0); /* the original arrived */
@@ -533,6 +564,41 @@ test_undo_dsack(void **state)
     assert_int_equal(k.c->cwnd, cwnd0);
     assert_int_equal(k.c->ssthresh, ssthresh0);
     ht_nsent(e, 0);
+}
+
+/* RFC 8985 §6.2 step 2 with timestamps that tick each millisecond: a
+ * retransmission sent in the same tick as its original carries the same
+ * TSval, so the echo cannot say which one arrived. A cumulative ACK that
+ * comes sooner after the copy than the path's least RTT is the
+ * original's: RACK keeps the original's send time and does not take the
+ * segments sent after the original (but before the copy) for lost. */
+static void
+test_rack_same_tick_ambiguous(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+
+    peer_ts = 1;
+    sack_active(&k, e, 400); /* least RTT 400 us */
+    assert_int_equal(k.c->ts_ok, 1);
+    tcp_seq s0 = k.iss + 1;
+    ht_at(e, (e->now / 1000 + 1) * 1000); /* the start of a tick */
+    peer_tsecr = (uint32_t)(e->now / 1000) + k.c->ts_off;
+    app_send(e, k.c, 10 * MSS);
+    struct ht_out o;
+    ht_out(e, 0, &o);
+    const uint32_t seg = (uint32_t)o.len; /* seg less the options */
+    rec_clear(e->rec);
+    ht_at(e, e->now + 400);
+    peer_sack(&k, s0 + 2 * seg, NULL, 0);
+    for (unsigned n = 1; n <= 3; n++)
+        peer_sack(&k, s0 + 2 * seg,
+                  (struct tcp_sack_block[]){BLK(s0, 3 * seg, (3 + n) * seg)}, 1);
+    ht_only(e, TCP_ACK, s0 + 2 * seg, k.pseq, -1, seg); /* same tick as the original */
+    ht_at(e, e->now + 100);
+    peer_sack(&k, s0 + 7 * seg, NULL, 0); /* the original, 100 us after the copy */
+    ht_nsent(e, 0);                       /* 7, 8 and 9 were sent with it: not lost */
+    assert_int_equal(h_stat(e, "tcp.rack_lost"), 1);
 }
 
 #define T(f) cmocka_unit_test_teardown(f, h_teardown)
@@ -553,6 +619,7 @@ main(void)
         T(test_ack_seq_inside_peer_window),
         T(test_sack_reneging),
         T(test_undo_dsack),
+        T(test_rack_same_tick_ambiguous),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -286,6 +286,7 @@ test_link_faults(void **state)
         assert_true(st(L, i, "tcp.rx_sack_blocks") > 0);
         assert_true(st(L, i, "tcp.sack_recoveries") > 0);
         assert_true(st(L, i, "tcp.sack_retransmits") > 0);
+        assert_int_equal(st(L, i, "tcp.rto_expired"), 0);
         printf("# engine %d: %ld retransmitted, %ld RTOs, %ld recoveries, %ld RACK lost, "
                "%ld TLPs, %ld D-SACKs in\n",
                i, (long)st(L, i, "tcp.retransmitted_segs"), (long)st(L, i, "tcp.rto_expired"),

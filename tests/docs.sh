@@ -15,3 +15,13 @@ else
     sed 's/^/#   /' /tmp/tcp-states.diff.$$ | head -20
 fi
 rm -f /tmp/tcp-states.diff.$$
+# The project stands alone: nothing in it points outside the tree to a
+# style guide or notes that a clone does not have.
+if git rev-parse --git-dir >/dev/null 2>&1; then
+    if refs=$(git grep -n -e '\.\./shared' -- . ':!tests/docs.sh'); then
+        echo "not ok - files point outside the project (../shared):"
+        printf '%s\n' "$refs" | sed 's/^/#   /' | head -10
+    else
+        echo "ok - no file points outside the project"
+    fi
+fi

@@ -118,8 +118,13 @@ ll_transfer() {
         ;;
     esac
     rm -f "$tmp/meter.txt" "$tmp/sum.txt"
-    timeout -k 2 $((LL_SECONDS + 30)) ip netns exec "$rns" sh -c \
-        "$rcmd </dev/null | $LL_BIN/stall-meter 2>$tmp/meter.txt | sha256sum >$tmp/sum.txt" &
+    # the receiving program alone is stopped 30 s after the sender: the
+    # meter and the checksum then see the end of their input and report
+    # what did arrive (a transfer cut short by the cap is measured, not
+    # lost); the outer timeout is only a guard
+    timeout -k 2 $((LL_SECONDS + 40)) ip netns exec "$rns" sh -c \
+        "timeout -k 2 $((LL_SECONDS + 30)) $rcmd </dev/null |
+         $LL_BIN/stall-meter 2>$tmp/meter.txt | sha256sum >$tmp/sum.txt" &
     rpid=$!
     if ! ll_listening "$rns" "$port" "$rkind"; then
         kill "$rpid" 2>/dev/null

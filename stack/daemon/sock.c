@@ -605,8 +605,8 @@ sock_list(struct sock_table *t, uid_t uid, uint32_t first, struct ctl_sock_info 
 {
     size_t seen = 0, out = 0;
 
-    /* oldest first, so that pages read one after the other neither skip
-     * nor repeat a socket that stays open */
+    /* oldest first (the order of ids), without sorting: a page costs the
+     * sockets before it, not a sort of the table */
     for (struct sock *so = t->first; so; so = so->newer) {
         if (uid != 0 && so->owner_uid != uid)
             continue;

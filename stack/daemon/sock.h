@@ -74,19 +74,20 @@
  *    never waits). With received data never read (RFC 2525 §2.17), a RST
  *    at once, as Linux: data left in the application's end (the kernel
  *    then fails our next read of dfd with ECONNRESET, and SO_ERROR says
- *    it: unix_release_sock), in so->up, or in the receive ring.
+ *    it: unix_release_sock), in so->up, or in the receive ring. [*] Once
+ *    both directions of the pair are shut (one by us: EOF, or the end of
+ *    the connection; the other by the application) the kernel reports
+ *    EPOLLHUP although the application may still hold its end: sock_diag
+ *    (NETLINK_SOCK_DIAG, unix_diag by inode) is asked whether that end
+ *    still exists, and the socket is checked again now and then
+ *    (sock_poll, backing off to 1 s) until it does not. Without sock_diag
+ *    such a hangup is taken as the close.
  *  - accept: the child takes SO_REUSEADDR, SO_LINGER, buffers and the
  *    congestion control from its listener (as sk_clone_lock), so that a
  *    server restarted while its old connections linger binds again.
  *  - quotas: each socket is charged to the pid and uid of the client that
  *    made or accepted it (quota.h): -EMFILE past a process's or a uid's
- *    quota, -ENFILE past the table (the daemon's descriptor limit). [*] Once both directions of the pair are shut (one by
- *    us: EOF, or the end of the connection; the other by the application)
- *    the kernel reports EPOLLHUP although the application may still hold
- *    its end: sock_diag (NETLINK_SOCK_DIAG, unix_diag by inode) is asked
- *    whether that end still exists, and the socket is checked again now
- *    and then (sock_poll, backing off to 1 s) until it does not. Without
- *    sock_diag such a hangup is taken as the close.
+ *    quota, -ENFILE past the table (the daemon's descriptor limit).
  *
  * Leaves out: socket options beyond those in sock_setopt, multicast, out
  * of band data, and (DEVIATIONs) a second connect on a socket whose

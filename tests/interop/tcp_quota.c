@@ -29,8 +29,7 @@
 
 #define MSG_LEN 64
 
-static void __attribute__((noreturn))
-hold(long max)
+static void __attribute__((noreturn)) hold(long max)
 {
     long n = 0;
     int err = 0;

@@ -12,8 +12,10 @@
  * RACK-TLP, RFC 8985) calling one of the congestion-window algorithms of
  * tcp_cc.h (tcp_reno.c, tcp_cubic.c: RFC 9438), timestamps (tcp_ts.c: RFC
  * 7323 §3-§5, RTTM and PAWS), ICMP errors and path MTU discovery
- * (tcp_pmtu.c: RFC 5927, RFC 1191, a black-hole fallback), and the
- * socket-facing calls (tcp_api.c).
+ * (tcp_pmtu.c: RFC 5927, RFC 1191, a black-hole fallback), the SYN
+ * queue and SYN cookies (tcp_syn.c: RFC 4987 §3.6), out-of-order data in
+ * the receive ring (tcp_ooo.c), TIME-WAIT records (tcp_tw.c), and the
+ * socket-facing calls (tcp_api.c, which also keeps the memory budget).
  *
  * The engine knows nothing of file descriptors: ustackd's socket layer
  * calls the functions at the bottom of this file and is told, through

@@ -6,7 +6,9 @@
 #   sudo make run   TAP device + ustackd at 10.0.0.2 (scripts/run.sh)
 #   make bench      side-by-side measurements (scripts/bench.sh)
 #   make soak       TCP through a lossy link, ustack beside Linux
-#                   (scripts/loss-bench.sh; LOSS_MB, LOSS_LEVELS, LOSS_SECONDS)
+#                   (scripts/loss-bench.sh; LOSS_MB, LOSS_LEVELS, LOSS_SECONDS);
+#                   sockets at scale and crash recovery (scripts/scale-soak.sh;
+#                   SCALE_CLIENTS, SCALE_CYCLES)
 #
 # Two flavours of every object: build/rel (optimised) and build/san
 # (AddressSanitizer + UndefinedBehaviorSanitizer). The fuzz targets are
@@ -116,6 +118,8 @@ build/fuzz/%: build/fuzz/tests/fuzz/%.o build/fuzz/libengine.a
 	$(CLANG) $(subst fuzzer-no-link,fuzzer,$(FUZZ)) -o $@ $^ $(LIBS)
 # the control protocol codec is not part of the engine
 build/fuzz/fuzz_ctl: build/fuzz/socket_api/ctl_proto.o
+# the daemon's socket table and quotas, tested without the daemon
+build/san/tests/test_quota: build/san/stack/daemon/slots.o build/san/stack/daemon/quota.o
 
 # The TCP state diagram, drawn from the transition table in tcp_fsm.c.
 build/tcp-states-dot: build/rel/docs/tcp_states.o $(REL_ENGINE)
@@ -140,8 +144,10 @@ bench: deps
 	scripts/bench.sh
 
 soak: deps
-	$(MAKE) all
+	$(MAKE) all build/san/ustackd build/san/ustack-services build/san/echo-server \
+		build/san/unc build/san/ustat build/san/itest/tcp_quota
 	scripts/loss-bench.sh
+	scripts/scale-soak.sh
 
 clean:
 	rm -rf build

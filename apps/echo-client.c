@@ -272,7 +272,8 @@ main(int argc, char **argv)
     dst.sin_port = htons((uint16_t)app_num(argv[optind + 1], "PORT", 1, 65535, usage));
 
     struct conn *conns = calloc((size_t)nconns, sizeof(*conns));
-    struct pollfd *pfd = calloc((size_t)nconns, sizeof(*pfd));
+    /* one more: the daemon's control connection, whose hangup ends us */
+    struct pollfd *pfd = calloc((size_t)nconns + 1, sizeof(*pfd));
     if (!conns || !pfd)
         app_fail("calloc");
     run_salt = (uint32_t)getpid() * 2246822519u ^ (uint32_t)now_us();
@@ -295,9 +296,11 @@ main(int argc, char **argv)
         }
     }
 
+    int dfd = app_daemon_fd();
     for (;;) {
-        nfds_t n = 0;
+        nfds_t n = 1;
         int64_t now = now_us();
+        pfd[0] = (struct pollfd){.fd = dfd, .events = POLLIN};
         for (long i = 0; i < nconns; i++) {
             struct conn *k = &conns[i];
             if (k->phase == CONNECTING || k->phase == RUNNING) {
@@ -313,14 +316,15 @@ main(int argc, char **argv)
                 pfd[n++] = (struct pollfd){.fd = k->fd, .events = ev};
             }
         }
-        if (n == 0)
+        if (n == 1)
             break;
         if (poll(pfd, n, 1000) < 0) {
             if (errno == EINTR)
                 continue;
             app_fail("poll");
         }
-        n = 0;
+        app_daemon_check(pfd[0].revents);
+        n = 1;
         for (long i = 0; i < nconns; i++) {
             struct conn *k = &conns[i];
             if (k->phase != CONNECTING && k->phase != RUNNING)

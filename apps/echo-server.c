@@ -82,6 +82,9 @@ listen_on(int port, int nonblock)
     return fd;
 }
 
+/* accept failing for want of descriptors or memory: wait, do not spin */
+static struct app_backoff backoff;
+
 /* Blocking accept; EINTR (a reaped child) and a connection that died
  * before we took it are no reason to stop. */
 static int
@@ -90,13 +93,16 @@ accept_one(int lfd, struct sockaddr_in *peer)
     for (;;) {
         socklen_t len = sizeof(*peer);
         int fd = us_accept(lfd, (struct sockaddr *)peer, &len);
-        if (fd >= 0)
+        if (fd >= 0) {
+            app_backoff_ok(&backoff);
             return fd;
+        }
         if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN)
             continue;
-        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS) {
-            perror(PROG ": accept");
-            sleep(1);
+        if (app_backoff_fail(&backoff, "accept", errno)) {
+            int wait_ms = -1;
+            app_backoff_ready(&backoff, &wait_ms);
+            poll(NULL, 0, wait_ms);
             continue;
         }
         app_fail("accept");
@@ -259,10 +265,15 @@ accept_burst(int lfd)
         socklen_t plen = sizeof(peer);
         int fd = us_accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK);
         if (fd < 0) {
+            if (app_backoff_fail(&backoff, "accept", errno))
+                return; /* EMFILE...: the listener rests a while */
+            if (errno == ENOENT || errno == ECONNREFUSED)
+                app_fail("accept"); /* the daemon is gone */
             if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
                 perror(PROG ": accept");
             return;
         }
+        app_backoff_ok(&backoff);
         if (nconns == capconns) {
             size_t cap = capconns ? capconns * 2 : 64;
             struct conn *n = realloc(conns, cap * sizeof(*n));
@@ -288,34 +299,39 @@ accept_burst(int lfd)
 static void
 serve_poll(int port)
 {
-    int lfd = listen_on(port, 1);
+    int lfd = listen_on(port, 1), dfd = app_daemon_fd();
     struct pollfd *pfd = NULL;
     size_t cappfd = 0;
 
     fprintf(stderr, PROG ": echoing on 0.0.0.0:%d, one poll loop\n", port);
     for (;;) {
-        if (cappfd < nconns + 1) {
-            cappfd = (nconns + 1) * 2;
+        int timeout = -1;
+        if (cappfd < nconns + 2) {
+            cappfd = (nconns + 2) * 2;
             pfd = realloc(pfd, cappfd * sizeof(*pfd));
             if (!pfd)
                 app_fail("realloc");
         }
-        pfd[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
+        /* the daemon's control connection: its hangup ends us */
+        pfd[0] = (struct pollfd){.fd = dfd, .events = POLLIN};
+        pfd[1] = (struct pollfd){.fd = app_backoff_ready(&backoff, &timeout) ? lfd : -1,
+                                 .events = POLLIN};
         for (size_t i = 0; i < nconns; i++) {
             /* the pending buffer full: wait for room, read nothing more */
             short ev = conns[i].len > 0 ? POLLOUT : POLLIN;
-            pfd[i + 1] = (struct pollfd){.fd = conns[i].fd, .events = ev};
+            pfd[i + 2] = (struct pollfd){.fd = conns[i].fd, .events = ev};
         }
         size_t n = nconns;
-        if (poll(pfd, n + 1, -1) < 0) {
+        if (poll(pfd, n + 2, timeout) < 0) {
             if (errno == EINTR)
                 continue;
             app_fail("poll");
         }
+        app_daemon_check(pfd[0].revents);
         /* back to front: conn_close() moves the last one into the hole */
         for (size_t i = n; i-- > 0;) {
             struct conn *c = &conns[i];
-            short re = pfd[i + 1].revents;
+            short re = pfd[i + 2].revents;
             int r = 0;
             if (!re)
                 continue;
@@ -327,7 +343,7 @@ serve_poll(int port)
             if (r < 0 || (c->eof && c->len == 0) || (re & POLLNVAL))
                 conn_close(i);
         }
-        if (pfd[0].revents)
+        if (pfd[1].revents)
             accept_burst(lfd);
     }
 }

@@ -64,6 +64,7 @@ main(int argc, char **argv)
         }
         if (n == 0 && len == 0) {
             /* end of file: no datagram, no sender */
+            app_daemon_check_now(); /* the daemon went away: say so */
             fprintf(stderr, PROG ": the stack closed the socket\n");
             return 1;
         }

@@ -24,6 +24,9 @@
  * written to standard output as it is. At end of input unc keeps printing
  * what arrives, until interrupted.
  *
+ * If the daemon goes away (its control connection hangs up), unc says so
+ * and exits 1, whatever it was waiting for.
+ *
  * -q SECS: quit SECS seconds after the end of input (-q 0: at once), like
  * OpenBSD nc, whatever the peer does. -C NAME: the TCP connection's
  * congestion control (TCP_CONGESTION: cubic, reno), set before connecting
@@ -204,6 +207,7 @@ pump_tcp(int fd, const struct unc_opts *o)
     int in_open = 1, net_open = 1, wr_shut = 0;
     size_t off = 0, len = 0; /* pending in obuf */
     int64_t quit_at = -1;
+    int dfd = app_daemon_fd();
 
     for (;;) {
         if (!in_open && len == 0 && !wr_shut) {
@@ -214,9 +218,13 @@ pump_tcp(int fd, const struct unc_opts *o)
         }
         if (!net_open && wr_shut)
             return 0;
-        struct pollfd p[2] = {
+        /* a socket that has given end of file is out of the set: its
+         * POLLHUP would wake us for ever */
+        struct pollfd p[3] = {
             {.fd = in_open && len == 0 ? STDIN_FILENO : -1, .events = POLLIN},
-            {.fd = fd, .events = (short)((net_open ? POLLIN : 0) | (len ? POLLOUT : 0))},
+            {.fd = net_open || len ? fd : -1,
+             .events = (short)((net_open ? POLLIN : 0) | (len ? POLLOUT : 0))},
+            {.fd = dfd, .events = POLLIN},
         };
         int timeout = -1;
         if (quit_at >= 0) {
@@ -225,11 +233,12 @@ pump_tcp(int fd, const struct unc_opts *o)
                 return 0;
             timeout = (int)left;
         }
-        if (poll(p, 2, timeout) < 0) {
+        if (poll(p, 3, timeout) < 0) {
             if (errno == EINTR)
                 continue;
             app_fail("poll");
         }
+        app_daemon_check(p[2].revents);
         if (p[0].revents) {
             ssize_t n = read(STDIN_FILENO, obuf, sizeof(obuf));
             if (n < 0 && errno != EINTR && errno != EAGAIN)
@@ -272,11 +281,13 @@ pump_udp(int fd, const struct unc_opts *o)
 {
     int in_open = 1;
     int64_t quit_at = -1;
+    int dfd = app_daemon_fd();
 
     for (;;) {
-        struct pollfd p[2] = {
+        struct pollfd p[3] = {
             {.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN},
             {.fd = fd, .events = POLLIN},
+            {.fd = dfd, .events = POLLIN},
         };
         int timeout = -1;
         if (quit_at >= 0) {
@@ -285,11 +296,12 @@ pump_udp(int fd, const struct unc_opts *o)
                 return 0;
             timeout = (int)left;
         }
-        if (poll(p, 2, timeout) < 0) {
+        if (poll(p, 3, timeout) < 0) {
             if (errno == EINTR)
                 continue;
             app_fail("poll");
         }
+        app_daemon_check(p[2].revents);
         if (p[0].revents) {
             ssize_t n = read(STDIN_FILENO, buf, UDP_MAX);
             if (n < 0 && errno != EINTR && errno != EAGAIN)
@@ -309,8 +321,10 @@ pump_udp(int fd, const struct unc_opts *o)
                                     (struct sockaddr *)&src, &len);
             if (n < 0 && errno != EAGAIN && errno != EINTR)
                 app_fail("recv");
-            if (n == 0 && len == 0)
-                return 0; /* end of file from the stack */
+            if (n == 0 && len == 0) {
+                app_daemon_check_now(); /* the daemon went away, or the socket */
+                return 0;               /* end of file from the stack */
+            }
             if (n > 0)
                 write_all(STDOUT_FILENO, buf, (size_t)n);
         }

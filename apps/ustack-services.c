@@ -21,8 +21,13 @@
  * 64 KiB read per connection and reads no more until it is written back
  * (a client that does not read its echo is throttled by its TCP window);
  * chargen writes only what the socket takes when it is writable (the
- * peer's window paces it) from a precomputed block of lines. Runs until
- * killed; exit 1 if a service cannot be set up, 2 for bad arguments.
+ * peer's window paces it) from a precomputed block of lines. When accept
+ * fails for want of descriptors or memory (EMFILE: our quota in the
+ * daemon; ENFILE, ENOBUFS), the listeners rest from 10 ms up to 1 s
+ * rather than spin on a connection that keeps waiting, with one log line
+ * a second at most. Runs until killed, or until the daemon goes away
+ * (exit 1, saying so); exit 1 if a service cannot be set up, 2 for bad
+ * arguments.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -74,6 +79,7 @@ struct conn {
 
 static int verbose;
 static int listeners[SVC_N];
+static struct app_backoff backoff; /* accept short of descriptors: wait */
 static struct conn *conns;
 static size_t nconns, capconns;
 /* CHARGEN_PERIOD bytes repeated to cover any offset plus one full send */
@@ -286,10 +292,15 @@ accept_burst(enum svc s)
         socklen_t plen = sizeof(peer);
         int fd = us_accept4(listeners[s], (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK);
         if (fd < 0) {
+            if (app_backoff_fail(&backoff, "accept", errno))
+                return;
+            if (errno == ENOENT || errno == ECONNREFUSED)
+                app_fail("accept"); /* the daemon is gone */
             if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
                 fprintf(stderr, PROG ": %s: accept: %s\n", svcs[s].name, strerror(errno));
             return;
         }
+        app_backoff_ok(&backoff);
         if (nconns == capconns) {
             size_t cap = capconns ? capconns * 2 : 64;
             struct conn *n = realloc(conns, cap * sizeof(*n));
@@ -334,6 +345,7 @@ udp_echo(int fd)
             return;
         }
         if (n == 0 && len == 0) {
+            app_daemon_check_now(); /* the daemon went away: say so */
             fprintf(stderr, PROG ": udp echo: the stack closed the socket\n");
             exit(1);
         }
@@ -348,7 +360,7 @@ udp_echo(int fd)
 int
 main(int argc, char **argv)
 {
-    int offset = 0, c;
+    int offset = 0, c, dfd;
     struct pollfd *pfd = NULL;
     size_t cappfd = 0;
 
@@ -374,28 +386,38 @@ main(int argc, char **argv)
     chargen_init();
     for (int s = 0; s < SVC_N; s++)
         listeners[s] = open_service((enum svc)s, offset);
+    dfd = app_daemon_fd();
     fprintf(stderr,
             PROG ": TCP echo %d, discard %d, daytime %d, chargen %d; UDP echo %d\n",
             7 + offset, 9 + offset, 13 + offset, 19 + offset, 7 + offset);
 
+    /* pfd: the listeners, the connections, and last the daemon's control
+     * connection (its hangup ends us) */
     for (;;) {
-        if (cappfd < nconns + SVC_N) {
-            cappfd = (nconns + SVC_N) * 2;
+        int timeout = -1, rested;
+        if (cappfd < nconns + SVC_N + 1) {
+            cappfd = (nconns + SVC_N + 1) * 2;
             pfd = realloc(pfd, cappfd * sizeof(*pfd));
             if (!pfd)
                 app_fail("realloc");
         }
-        for (int s = 0; s < SVC_N; s++)
-            pfd[s] = (struct pollfd){.fd = listeners[s], .events = POLLIN};
+        rested = !app_backoff_ready(&backoff, &timeout);
+        for (int s = 0; s < SVC_N; s++) {
+            int tcp = s != SVC_UDP_ECHO;
+            pfd[s] = (struct pollfd){.fd = tcp && rested ? -1 : listeners[s],
+                                     .events = POLLIN};
+        }
         for (size_t i = 0; i < nconns; i++)
             pfd[SVC_N + i] =
                 (struct pollfd){.fd = conns[i].fd, .events = conn_events(&conns[i])};
         size_t n = nconns;
-        if (poll(pfd, SVC_N + n, -1) < 0) {
+        pfd[SVC_N + n] = (struct pollfd){.fd = dfd, .events = POLLIN};
+        if (poll(pfd, SVC_N + n + 1, timeout) < 0) {
             if (errno == EINTR)
                 continue;
             app_fail("poll");
         }
+        app_daemon_check(pfd[SVC_N + n].revents);
         /* back to front: conn_close() moves the last one into the hole */
         for (size_t i = n; i-- > 0;) {
             short re = pfd[SVC_N + i].revents;

@@ -262,6 +262,18 @@ ctl_exchange(const struct ctl_msg *req, int fd_out, struct ctl_msg *rep, int *fd
 }
 
 int
+ctl_watch_fd(void)
+{
+    pthread_once(&ctl_once, ctl_init);
+    pthread_mutex_lock(&ctl_lock);
+    int r = ctl_ready();
+    if (r == 0)
+        r = ctl.fd;
+    pthread_mutex_unlock(&ctl_lock);
+    return r;
+}
+
+int
 ctl_call(const struct ctl_msg *req, int fd_out, struct ctl_msg *rep, int *fd_in,
          void *data_out, size_t data_cap)
 {

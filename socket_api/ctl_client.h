@@ -39,4 +39,8 @@ US_INTERNAL int ctl_call(const struct ctl_msg *req, int fd_out, struct ctl_msg *
 /* The control socket's path as this process would use it now. */
 US_INTERNAL const char *ctl_path(void);
 
+/* The connection's descriptor, connecting if need be; or a negative
+ * errno. */
+US_INTERNAL int ctl_watch_fd(void);
+
 #endif

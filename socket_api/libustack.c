@@ -518,3 +518,11 @@ us_ctl_path(void)
 {
     return ctl_path();
 }
+
+int
+us_ctl_fd(void)
+{
+    int r = ctl_watch_fd();
+
+    return r < 0 ? us_fail(r) : r;
+}

@@ -130,8 +130,8 @@
  *  - us_close() returns at once, always: the daemon sends what was
  *    written, then FIN, in the background (SO_LINGER with a timeout does
  *    not make close() wait); SO_LINGER {1, 0} resets the connection, as
- *    in the kernel. Closing with unread data resets it (as Linux) only if
- *    the data had reached the engine.
+ *    in the kernel. Closing with unread data resets it, as Linux (RFC
+ *    2525 §2.17): data in the descriptor, in the daemon or in the engine.
  *  - A blocking us_connect() interrupted by a signal fails with EINTR
  *    whether or not the handler has SA_RESTART (the kernel restarts it
  *    then); the connection goes on, and a later us_connect() gives its end
@@ -187,7 +187,8 @@ ssize_t us_sendto(int fd, const void *buf, size_t len, int flags,
 ssize_t us_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *src_addr,
                     socklen_t *addrlen);
 /* close(fd): the daemon frees the socket when its last descriptor closes
- * (a TCP connection is then closed gracefully, in the background). */
+ * (a TCP connection is then closed gracefully, in the background; reset
+ * if data it received was never read). */
 int us_close(int fd);
 /* TCP: SHUT_WR is shutdown(2) on the descriptor itself (FIN after what was
  * written), so a plain shutdown(fd, SHUT_WR) works too; SHUT_RD asks the

@@ -23,6 +23,15 @@ int us_list(struct ctl_sock_info *rows, int max);
  * CTL_DEFAULT_PATH. For error messages. */
 const char *us_ctl_path(void);
 
+/* This process's control connection to the daemon (connected now if it
+ * was not), to watch with poll() beside the sockets: the daemon never
+ * sends anything unasked, so POLLIN or POLLHUP on it means the daemon
+ * went away (its sockets then read end of file, like a peer's FIN). Do
+ * not read, write or close it. -1 with errno when the daemon cannot be
+ * reached (ENOENT, ECONNREFUSED, EACCES...). After a fork() the child
+ * has its own: call again. */
+int us_ctl_fd(void);
+
 #ifdef __cplusplus
 }
 #endif

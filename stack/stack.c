@@ -46,6 +46,7 @@ stack_config_defaults(struct stack_config *c)
         .tcp_rto_min_ms = 200,
         .tcp_msl_s = 30,
         .tcp_challenge_per_s = 1000,
+        .tcp_mem_max = (uint64_t)1 << 30,
         .tcp_cc = TCP_CC_DEFAULT,
         .log_out = NULL,
         .log_level = LOG_INFO,

@@ -46,6 +46,10 @@ struct stack_config {
     uint32_t tcp_msl_s;        /* maximum segment lifetime, default 30:
                                   TIME_WAIT lasts 2 MSL */
     uint32_t tcp_challenge_per_s; /* RFC 5961 §7 challenge ACKs a second, 1000 */
+    uint64_t tcp_mem_max;      /* bytes all TCP connections may hold: blocks,
+                                  rings, SYN-queue entries, TIME_WAIT records;
+                                  default 1 GiB. Past it new connections are
+                                  refused (SYNs get cookies) */
     const char *tcp_cc;        /* congestion control of new connections, by
                                   Linux's name: "cubic" (default) or "reno" */
     /* Called when a socket endpoint (UDP pcb, later TCP) becomes readable

@@ -48,6 +48,11 @@ struct stack {
         uint8_t isn_key[16];        /* RFC 6528 secret, from the RNG */
         uint64_t challenge_tokens;  /* RFC 5961 §7 rate limit, millionths */
         uint64_t challenge_last_us;
+        uint64_t mem_used;          /* bytes charged (cfg.tcp_mem_max) */
+        struct tcp_tw *tw, *tw_tail; /* TIME_WAIT records, by expiry */
+        size_t n_tw;
+        uint64_t syn_log_us;        /* the flood summary's second began */
+        uint32_t syn_log_cookies, syn_log_dropped;
     } tcp;
 };
 

@@ -60,8 +60,28 @@ ring_drop(struct ring *r, size_t n)
         n = r->len;
     r->head = (r->head + n) % r->cap;
     r->len -= n;
-    if (r->len == 0)
-        r->head = 0;
+}
+
+size_t
+ring_write_at(struct ring *r, size_t off, const void *src, size_t n)
+{
+    const uint8_t *s = src;
+
+    if (off >= ring_space(r))
+        return 0;
+    if (n > ring_space(r) - off)
+        n = ring_space(r) - off;
+    size_t at = (r->head + r->len + off) % r->cap;
+    size_t first = r->cap - at < n ? r->cap - at : n;
+    memcpy(r->buf + at, s, first);
+    memcpy(r->buf, s + first, n - first);
+    return n;
+}
+
+void
+ring_commit(struct ring *r, size_t n)
+{
+    r->len += n < ring_space(r) ? n : ring_space(r);
 }
 
 int
@@ -72,7 +92,12 @@ ring_resize(struct ring *r, size_t cap)
     uint8_t *nb = malloc(cap);
     if (!nb)
         return -1;
-    ring_peek(r, 0, nb, r->len);
+    /* the free space too, from the head on: it may hold out-of-order data
+     * (ring_write_at) */
+    size_t keep = cap < r->cap ? cap : r->cap;
+    size_t first = r->cap - r->head < keep ? r->cap - r->head : keep;
+    memcpy(nb, r->buf + r->head, first);
+    memcpy(nb + first, r->buf, keep - first);
     free(r->buf);
     r->buf = nb;
     r->cap = cap;

@@ -56,7 +56,9 @@
     X(rx_icmp_pmtu_handshake) X(pmtu_lowered) X(pmtu_clamped) X(pmtu_blackhole)    \
     X(rx_sack_blocks) X(rx_sack_bad) X(rx_dsack) X(tx_sack_blocks) X(tx_dsack)       \
     X(sack_recoveries) X(sack_retransmits) X(sb_full) X(rack_lost) X(rack_reord)    \
-    X(tlp_probes) X(tlp_recovered) X(tlp_spurious) X(sack_reneged) X(undo_dsack) X(undo_ts)
+    X(tlp_probes) X(tlp_recovered) X(tlp_spurious) X(sack_reneged) X(undo_dsack) X(undo_ts)   \
+    X(syncookies_sent) X(syncookies_ok) X(syncookies_bad) X(syn_queue_timed_out)       \
+    X(mem_refused) X(rx_ooo_ranges_full) X(time_wait_records) X(rx_time_wait)
 
 /* module name, list */
 #define STATS_MODULES(M)                                                       \

@@ -11,6 +11,8 @@
  *   --log   info, to stderr
  *   --ctl   CTL_DEFAULT_PATH (/run/ustack/ctl.sock)
  *   --fault-seed  the engine's seed (--seed or the random one)
+ *   --max-sockets-per-uid, --max-sockets-per-process  from the descriptor
+ *           limit, in quota_limits_default (quota.h)
  * The fault options (--loss, --delay, ...) are fault_opt.c's.
  */
 #include "daemon/args.h"
@@ -28,6 +30,7 @@
 
 #include "core/log.h"
 #include "ctl_proto.h"
+#include "daemon/slots.h"
 #include "wire/addr.h"
 
 #define MTU_MIN 576
@@ -56,6 +59,11 @@ static const char usage_text[] =
     "  --cc NAME         TCP congestion control of new sockets: cubic (default,\n"
     "                    RFC 9438) or reno (NewReno); TCP_CONGESTION changes it\n"
     "                    per socket\n"
+    "  --max-sockets-per-uid N      sockets one uid may hold (more: EMFILE);\n"
+    "                    default half the daemon's table, which is its\n"
+    "                    descriptor limit (raised to its hard limit) less 64\n"
+    "  --max-sockets-per-process N  sockets one process may hold (more:\n"
+    "                    EMFILE); default a quarter of the table\n"
     "  --log LEVEL       error, warn, info (default) or debug; to stderr\n"
     "  --help            this text\n"
     "\n"
@@ -87,6 +95,8 @@ enum {
     OPT_MSL,
     OPT_CC,
     OPT_LOG,
+    OPT_MAX_UID,
+    OPT_MAX_PROCESS,
     OPT_HELP,
     OPT_FAULT, /* every option of fault_opt.h: the name tells which */
 };
@@ -104,6 +114,8 @@ static const struct option long_options[] = {
     {"msl", required_argument, NULL, OPT_MSL},
     {"cc", required_argument, NULL, OPT_CC},
     {"log", required_argument, NULL, OPT_LOG},
+    {"max-sockets-per-uid", required_argument, NULL, OPT_MAX_UID},
+    {"max-sockets-per-process", required_argument, NULL, OPT_MAX_PROCESS},
     {"help", no_argument, NULL, OPT_HELP},
     {"loss", required_argument, NULL, OPT_FAULT},
     {"dup", required_argument, NULL, OPT_FAULT},
@@ -278,7 +290,7 @@ parse_seed(const char *arg, struct ustackd_args *a, char *err, size_t errlen)
     return 0;
 }
 
-/* --rto-min and --msl: a whole number from lo to hi into *out. */
+/* --rto-min, --msl, --max-sockets-*: a whole number from lo to hi into *out. */
 static int
 parse_range(const char *opt, const char *arg, uint64_t lo, uint64_t hi, uint32_t *out,
             char *err, size_t errlen)
@@ -398,16 +410,25 @@ args_parse(int argc, char **argv, struct ustackd_args *a, char *err, size_t errl
             have_seed = true;
             break;
         case OPT_RTO_MIN:
-            rc = parse_range("rto-min", optarg, 1, 60000, &a->cfg.tcp_rto_min_ms, err, errlen);
+            rc = parse_range("rto-min", optarg, 1, 60000, &a->cfg.tcp_rto_min_ms, err,
+                             errlen);
             break;
         case OPT_MSL:
             rc = parse_range("msl", optarg, 1, 600, &a->cfg.tcp_msl_s, err, errlen);
             break;
         case OPT_CC: rc = parse_cc(optarg, a, err, errlen); break;
         case OPT_LOG: rc = parse_log(optarg, a, err, errlen); break;
+        case OPT_MAX_UID:
+            rc = parse_range("max-sockets-per-uid", optarg, 1, SLOTS_LIMIT_MAX,
+                             &a->socks.per_uid, err, errlen);
+            break;
+        case OPT_MAX_PROCESS:
+            rc = parse_range("max-sockets-per-process", optarg, 1, SLOTS_LIMIT_MAX,
+                             &a->socks.per_process, err, errlen);
+            break;
         case OPT_FAULT:
-            rc = fault_opt_parse(&a->fault, long_options[idx].name, optarg, fault_dirs, err,
-                                 errlen);
+            rc = fault_opt_parse(&a->fault, long_options[idx].name, optarg, fault_dirs,
+                                 err, errlen);
             break;
         case OPT_HELP:
         case 'h': fputs(usage_text, stdout); return 1;

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "daemon/quota.h"
 #include "dev/fault_opt.h"
 #include "stack.h"
 
@@ -18,6 +19,9 @@ struct ustackd_args {
     const char *ctl;  /* control socket path (--ctl); default CTL_DEFAULT_PATH */
     struct stack_config cfg;
     struct fault_opts fault; /* dir[0] "in", dir[1] "out"; used when any */
+    /* --max-sockets-per-uid, --max-sockets-per-process; 0: the default,
+     * from the descriptor limit (quota_limits_default) */
+    struct quota_limits socks;
 };
 
 /* Fill a from argv. Returns 0 to run, 1 when --help printed the usage

@@ -17,7 +17,7 @@
 #include "daemon/loop.h"
 #include "daemon/sock.h"
 
-#define CTL_BACKLOG 64
+#define CTL_BACKLOG 4096    /* as SOMAXCONN: a burst of new clients waits, not refused */
 #define CTL_ACCEPT_BURST 16 /* clients accepted per wakeup */
 #define CTL_CLIENT_BURST 16 /* requests served per client per wakeup */
 #define CTL_FDS_ROOM 8      /* descriptors one recvmsg takes; more: MSG_CTRUNC */
@@ -44,7 +44,7 @@ struct ctl_req {
 static struct ctl_client *
 ctl_client_by_tag(struct ctl_server *c, uint32_t slot, uint32_t id)
 {
-    struct ctl_client *cl = slot < CTL_CLIENTS_MAX ? c->clients[slot] : NULL;
+    struct ctl_client *cl = slots_get(&c->clients, slot);
 
     return cl && cl->id == id ? cl : NULL;
 }
@@ -56,7 +56,7 @@ ctl_client_close(struct ctl_server *c, struct ctl_client *cl, const char *why)
          (long)cl->pid, why);
     loop_unwatch(c->epoll_fd, cl->fd);
     close(cl->fd);
-    c->clients[cl->slot] = NULL;
+    slots_put(&c->clients, cl->slot);
     c->nclients--;
     c->stats.clients_closed++;
     free(cl);
@@ -96,20 +96,19 @@ ctl_server_on_accept(struct ctl_server *c)
         struct ucred cr;
         socklen_t crlen = sizeof(cr);
         int one = 1;
-        uint32_t slot;
+        int64_t slot;
         /* SO_PASSCRED: every message then carries credentials, which tells
          * an empty message (malformed) from the end of the connection. */
-        if (c->nclients >= CTL_CLIENTS_MAX ||
-            getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0 ||
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0 ||
             setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
             close(fd);
             c->stats.clients_refused++;
             continue;
         }
-        for (slot = 0; c->clients[slot]; slot++)
-            ;
         struct ctl_client *cl = calloc(1, sizeof(*cl));
-        if (!cl) {
+        slot = cl ? slots_take(&c->clients, cl) : -ENOMEM;
+        if (slot < 0) {
+            free(cl);
             close(fd);
             c->stats.clients_refused++;
             continue;
@@ -117,19 +116,19 @@ ctl_server_on_accept(struct ctl_server *c)
         if (++c->next_id == 0)
             c->next_id = 1;
         cl->id = c->next_id;
-        cl->slot = slot;
+        cl->slot = (uint32_t)slot;
         cl->fd = fd;
         cl->pid = cr.pid;
         cl->uid = cr.uid;
         if (loop_watch(c->epoll_fd, fd, EPOLLIN | EPOLLRDHUP,
-                       loop_tag(LOOP_CLIENT, slot, cl->id)) < 0) {
+                       loop_tag(LOOP_CLIENT, cl->slot, cl->id)) < 0) {
             DLOG(c->log, LOG_ERROR, "ctl", "epoll_ctl: %s", strerror(errno));
+            slots_put(&c->clients, cl->slot);
             close(fd);
             free(cl);
             c->stats.clients_refused++;
             continue;
         }
-        c->clients[slot] = cl;
         c->nclients++;
         c->stats.clients_accepted++;
         DLOG(c->log, LOG_DEBUG, "ctl", "client %u connected: pid %ld uid %lu", cl->id,
@@ -514,6 +513,7 @@ ctl_server_open(struct ctl_server *c, const char *path, int epoll_fd,
     int rc;
 
     memset(c, 0, sizeof(*c));
+    slots_init(&c->clients, SLOTS_LIMIT_MAX);
     c->listen_fd = c->spare_fd = -1;
     c->epoll_fd = epoll_fd;
     c->socks = socks;
@@ -577,9 +577,12 @@ ctl_server_close(struct ctl_server *c)
 {
     struct stat st;
 
-    for (unsigned i = 0; i < CTL_CLIENTS_MAX; i++)
-        if (c->clients[i])
-            ctl_client_close(c, c->clients[i], "daemon stopping");
+    for (uint32_t i = 0; i < slots_end(&c->clients); i++) {
+        struct ctl_client *cl = slots_get(&c->clients, i);
+        if (cl)
+            ctl_client_close(c, cl, "daemon stopping");
+    }
+    slots_free(&c->clients);
     if (c->listen_fd >= 0) {
         loop_unwatch(c->epoll_fd, c->listen_fd);
         close(c->listen_fd);

@@ -20,7 +20,9 @@
  * else 0); another protocol version with -EPROTONOSUPPORT. After
  * CTL_BAD_STREAK_MAX such messages in a row the client is disconnected. A
  * client whose replies do not fit in its socket (it does not read them) is
- * disconnected; one bad client never affects another.
+ * disconnected; one bad client never affects another. There is no cap on
+ * clients but the daemon's descriptors: out of them, a client is refused
+ * (accepted and closed at once, through a spare descriptor kept for it).
  *
  * Leaves out: authentication beyond the socket file's mode and SO_PEERCRED.
  */
@@ -34,11 +36,11 @@
 
 #include "core/log.h"
 #include "ctl_proto.h"
+#include "daemon/slots.h"
 
 struct sock_table;
 struct ctl_client; /* one connection (ctl.c) */
 
-#define CTL_CLIENTS_MAX 256    /* connections at once; more are closed at once */
 #define CTL_BAD_STREAK_MAX 100 /* malformed messages in a row before disconnecting */
 
 /* The daemon's counters for the control socket (printed as ctl.NAME). */
@@ -67,7 +69,7 @@ struct ctl_server {
     ino_t path_ino;
     struct sock_table *socks;
     const struct log *log;
-    struct ctl_client *clients[CTL_CLIENTS_MAX];
+    struct slots clients; /* as many as the descriptor limit allows */
     unsigned nclients;
     uint32_t next_id;
     struct ctl_stats stats;

@@ -23,6 +23,9 @@
 #include "daemon/sock_var.h"
 
 #define SOCK_BUF_LEN (65536 + 1) /* one datagram, and a byte to see a longer one */
+#define SOCK_INO_BUCKETS_MIN 256
+#define SOCK_INO_BUCKETS_MAX (1u << 24)
+#define SOCK_REFUSAL_LOG_US 1000000 /* at most one line a second about quotas */
 
 static uint64_t
 sock_tag(const struct sock *so)
@@ -84,15 +87,20 @@ sock_unmark(struct sock_table *t, struct sock *so)
 }
 
 int
-sock_table_init(struct sock_table *t, int epoll_fd, const struct log *log)
+sock_table_init(struct sock_table *t, int epoll_fd, const struct log *log,
+                const struct quota_limits *lim)
 {
     memset(t, 0, sizeof(*t));
     t->epoll_fd = epoll_fd;
     t->log = log;
     t->pid = getpid();
     t->diag_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    slots_init(&t->slots, lim->table);
+    quota_init(&t->quota, lim);
+    t->n_by_ino = SOCK_INO_BUCKETS_MIN;
+    t->by_ino = calloc(t->n_by_ino, sizeof(*t->by_ino));
     t->buf = malloc(SOCK_BUF_LEN);
-    return t->buf ? 0 : -ENOMEM;
+    return t->buf && t->by_ino ? 0 : -ENOMEM;
 }
 
 void
@@ -104,14 +112,17 @@ sock_table_attach(struct sock_table *t, struct stack *s)
 void
 sock_table_free(struct sock_table *t)
 {
-    for (unsigned i = 0; i < SOCK_MAX; i++)
-        if (t->slots[i])
-            sock_destroy(t, t->slots[i]);
+    while (t->first)
+        sock_destroy(t, t->first);
     if (t->diag_fd >= 0)
         close(t->diag_fd);
     t->diag_fd = -1;
     free(t->buf);
     t->buf = NULL;
+    free(t->by_ino);
+    t->by_ino = NULL;
+    slots_free(&t->slots);
+    quota_free(&t->quota);
 }
 
 uint32_t
@@ -123,12 +134,91 @@ sock_id(const struct sock *so)
 static struct sock *
 sock_by_tag(struct sock_table *t, uint32_t slot, uint32_t id)
 {
-    struct sock *so = slot < SOCK_MAX ? t->slots[slot] : NULL;
+    struct sock *so = slots_get(&t->slots, slot);
 
     return so && so->id == id ? so : NULL;
 }
 
+/* ---- finding a socket by its application end's inode --------------------- */
+
+static uint32_t
+sock_ino_hash(const struct sock_table *t, dev_t dev, ino_t ino)
+{
+    uint64_t k = (uint64_t)ino * 0x9e3779b97f4a7c15ull ^ (uint64_t)dev;
+
+    return (uint32_t)(k >> 32) & (t->n_by_ino - 1);
+}
+
+static void
+sock_ino_link(struct sock_table *t, struct sock *so)
+{
+    uint32_t h = sock_ino_hash(t, so->dev, so->ino);
+
+    so->ino_next = t->by_ino[h];
+    t->by_ino[h] = so;
+}
+
+static void
+sock_ino_unlink(struct sock_table *t, struct sock *so)
+{
+    struct sock **pp = &t->by_ino[sock_ino_hash(t, so->dev, so->ino)];
+
+    while (*pp && *pp != so)
+        pp = &(*pp)->ino_next;
+    if (*pp)
+        *pp = so->ino_next;
+    so->ino_next = NULL;
+}
+
+/* Twice the buckets once there are more sockets than buckets, so that a
+ * chain stays short; on failure the old ones serve, with longer chains. */
+static void
+sock_ino_grow(struct sock_table *t)
+{
+    uint32_t n = t->n_by_ino * 2;
+    struct sock **b;
+
+    if (t->count < t->n_by_ino || n > SOCK_INO_BUCKETS_MAX)
+        return;
+    b = calloc(n, sizeof(*b));
+    if (!b)
+        return;
+    free(t->by_ino);
+    t->by_ino = b;
+    t->n_by_ino = n;
+    for (struct sock *so = t->first; so; so = so->newer)
+        sock_ino_link(t, so);
+}
+
 /* ---- creating, finding, closing ---------------------------------------- */
+
+/* A socket refused for a quota: counted, and one line a second at most
+ * (a program that loops on EMFILE must not fill the log). */
+static void
+sock_count_refusal(struct sock_table *t, int rc, pid_t pid, uid_t uid)
+{
+    uint64_t now = loop_now_us();
+    const char *what;
+
+    if (rc == -ENFILE) {
+        t->stats.refused_table++;
+        what = "the daemon's table is full";
+    } else if (quota_of_pid(&t->quota, pid) >= t->quota.lim.per_process) {
+        t->stats.refused_process_quota++;
+        what = "its process quota (--max-sockets-per-process)";
+    } else {
+        t->stats.refused_uid_quota++;
+        what = "its uid's quota (--max-sockets-per-uid)";
+    }
+    t->refusals++;
+    if (now < t->refusal_logged_us + SOCK_REFUSAL_LOG_US)
+        return;
+    DLOG(t->log, LOG_WARN, "sock",
+         "%llu sockets refused; the last to pid %ld uid %lu: %s",
+         (unsigned long long)t->refusals, (long)pid, (unsigned long)uid, what);
+    t->refusals = 0;
+    t->refusal_logged_us = now;
+}
 
 int
 sock_new(struct sock_table *t, int type, bool nonblock, pid_t pid, uid_t uid,
@@ -137,14 +227,20 @@ sock_new(struct sock_table *t, int type, bool nonblock, pid_t pid, uid_t uid,
     int sv[2] = {-1, -1}, pair_type = type == SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET;
     struct sock *so;
     struct stat st;
+    int rc = quota_charge(&t->quota, uid, pid);
 
-    if (t->count >= SOCK_MAX)
-        return -ENFILE;
+    if (rc < 0) {
+        sock_count_refusal(t, rc, pid, uid);
+        return rc;
+    }
     /* Non-blocking on our side only: O_NONBLOCK belongs to the open file,
      * which the application shares, so its end gets it only if asked. */
     if (socketpair(AF_UNIX, pair_type | SOCK_CLOEXEC, 0, sv) < 0) {
-        int rc = errno == EMFILE || errno == ENFILE ? -ENFILE : -ENOBUFS;
+        rc = errno == EMFILE || errno == ENFILE ? -ENFILE : -ENOBUFS;
         DLOG(t->log, LOG_WARN, "sock", "socketpair: %s", strerror(errno));
+        quota_release(&t->quota, uid, pid);
+        if (rc == -ENFILE)
+            sock_count_refusal(t, rc, pid, uid); /* out of descriptors */
         return rc;
     }
     if (fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0 ||
@@ -170,29 +266,38 @@ sock_new(struct sock_table *t, int type, bool nonblock, pid_t pid, uid_t uid,
 fail:
     close(sv[0]);
     close(sv[1]);
+    quota_release(&t->quota, uid, pid);
     return -ENOBUFS;
 }
 
 int
 sock_insert(struct sock_table *t, struct sock *so)
 {
-    uint32_t slot;
+    int64_t slot = slots_take(&t->slots, so);
 
-    if (t->count >= SOCK_MAX)
-        return -ENFILE;
-    for (slot = 0; slot < SOCK_MAX && t->slots[slot]; slot++)
-        ;
+    if (slot < 0) {
+        t->stats.refused_table++;
+        return slot == -ENFILE ? -ENFILE : -ENOBUFS;
+    }
     if (++t->next_id == 0)
         t->next_id = 1;
     so->id = t->next_id;
-    so->slot = slot;
+    so->slot = (uint32_t)slot;
     if (loop_watch(t->epoll_fd, so->dfd, so->events, sock_tag(so)) < 0) {
         DLOG(t->log, LOG_ERROR, "sock", "epoll_ctl: %s", strerror(errno));
+        slots_put(&t->slots, so->slot);
         return -ENOBUFS;
     }
     so->watched = true;
-    t->slots[slot] = so;
+    so->older = t->last;
+    if (t->last)
+        t->last->newer = so;
+    else
+        t->first = so;
+    t->last = so;
     t->count++;
+    sock_ino_link(t, so);
+    sock_ino_grow(t);
     t->stats.opened++;
     DLOG(t->log, LOG_DEBUG, "sock", "socket %u opened (%s, pid %ld uid %lu, inode %lu)",
          so->id, so->type == SOCK_STREAM ? "stream" : "datagram", (long)so->owner_pid,
@@ -203,7 +308,7 @@ sock_insert(struct sock_table *t, struct sock *so)
 void
 sock_discard(struct sock_table *t, struct sock *so, int app_fd)
 {
-    (void)t;
+    quota_release(&t->quota, so->owner_uid, so->owner_pid);
     close(so->dfd);
     close(app_fd);
     free(so->up);
@@ -254,8 +359,18 @@ sock_free(struct sock_table *t, struct sock *so)
     if (so->hup && !so->app_gone && t->n_hup)
         t->n_hup--;
     close(so->dfd);
-    t->slots[so->slot] = NULL;
+    slots_put(&t->slots, so->slot);
+    sock_ino_unlink(t, so);
+    if (so->older)
+        so->older->newer = so->newer;
+    else
+        t->first = so->newer;
+    if (so->newer)
+        so->newer->older = so->older;
+    else
+        t->last = so->older;
     t->count--;
+    quota_release(&t->quota, so->owner_uid, so->owner_pid);
     t->stats.closed++;
     free(so->up);
     free(so);
@@ -280,9 +395,9 @@ sock_find(struct sock_table *t, int fd, struct sock **out)
         return -EBADF;
     if (!S_ISSOCK(st.st_mode))
         return -ENOTSOCK;
-    for (unsigned i = 0; i < SOCK_MAX; i++) {
-        struct sock *so = t->slots[i];
-        if (so && so->ino == st.st_ino && so->dev == st.st_dev) {
+    for (struct sock *so = t->by_ino[sock_ino_hash(t, st.st_dev, st.st_ino)]; so;
+         so = so->ino_next) {
+        if (so->ino == st.st_ino && so->dev == st.st_dev) {
             *out = so;
             return 0;
         }
@@ -484,32 +599,20 @@ sock_tcp_info_get(struct sock_table *t, struct sock *so, struct ctl_tcp_info *in
     return so->type == SOCK_STREAM ? sock_tcp_info(so, info) : -ENOPROTOOPT;
 }
 
-static int
-sock_cmp_id(const void *a, const void *b)
-{
-    uint32_t x = (*(struct sock *const *)a)->id, y = (*(struct sock *const *)b)->id;
-
-    return x < y ? -1 : x > y;
-}
-
 size_t
 sock_list(struct sock_table *t, uid_t uid, uint32_t first, struct ctl_sock_info *rows,
           size_t max, uint32_t *total)
 {
-    struct sock **seen = t->list_scratch;
-    size_t n = 0, out = 0;
+    size_t seen = 0, out = 0;
 
-    for (unsigned i = 0; i < SOCK_MAX; i++) {
-        struct sock *so = t->slots[i];
-        if (so && (uid == 0 || so->owner_uid == uid))
-            seen[n++] = so;
-    }
-    qsort(seen, n, sizeof(seen[0]), sock_cmp_id);
-    *total = (uint32_t)n;
-    for (size_t i = first; i < n && out < max; i++, out++) {
-        const struct sock *so = seen[i];
-        struct ctl_sock_info *r = &rows[out];
-
+    /* oldest first (the order of ids), without sorting: a page costs the
+     * sockets before it, not a sort of the table */
+    for (struct sock *so = t->first; so; so = so->newer) {
+        if (uid != 0 && so->owner_uid != uid)
+            continue;
+        if (seen++ < first || out == max)
+            continue;
+        struct ctl_sock_info *r = &rows[out++];
         memset(r, 0, sizeof(*r));
         r->id = so->id;
         r->owner_pid = (int32_t)so->owner_pid;
@@ -520,6 +623,7 @@ sock_list(struct sock_table *t, uid_t uid, uint32_t first, struct ctl_sock_info 
         else
             sock_udp_row(so, r);
     }
+    *total = (uint32_t)seen;
     return out;
 }
 
@@ -578,13 +682,13 @@ sock_poll(struct sock_table *t, uint64_t now_us)
 
     if (!t->n_hup || now_us < t->hup_at)
         return;
-    for (unsigned i = 0; i < SOCK_MAX; i++) {
-        struct sock *so = t->slots[i];
+    for (uint32_t i = 0; i < slots_end(&t->slots); i++) {
+        struct sock *so = slots_get(&t->slots, i);
         if (!so || !so->hup || so->app_gone)
             continue;
         if (so->hup_check_at <= now_us)
             sock_tcp_hup_check(t, so, now_us); /* may free so */
-        so = t->slots[i];
+        so = slots_get(&t->slots, i);
         if (so && so->hup && !so->app_gone && so->hup_check_at < next)
             next = so->hup_check_at;
     }
@@ -603,6 +707,7 @@ void
 sock_stats_print(const struct sock_table *t, FILE *f)
 {
     fprintf(f, "  %-24s %u\n", "sock.open", t->count);
+    fprintf(f, "  %-24s %u\n", "sock.limit", t->quota.lim.table);
 #define SOCK_STAT_PRINT_(name)                                                           \
     if (t->stats.name)                                                                   \
         fprintf(f, "  %-24s %llu\n", "sock." #name, (unsigned long long)t->stats.name);

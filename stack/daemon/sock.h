@@ -71,13 +71,23 @@
  *    an orphan until it is drained into the send ring), then tcp_close:
  *    the data, then FIN. SO_LINGER with 0 seconds: tcp_abort (RST) at
  *    once; with more, the same graceful close (the application's close()
- *    never waits). [*] Once both directions of the pair are shut (one by
- *    us: EOF, or the end of the connection; the other by the application)
- *    the kernel reports EPOLLHUP although the application may still hold
- *    its end: sock_diag (NETLINK_SOCK_DIAG, unix_diag by inode) is asked
- *    whether that end still exists, and the socket is checked again now
- *    and then (sock_poll, backing off to 1 s) until it does not. Without
- *    sock_diag such a hangup is taken as the close.
+ *    never waits). With received data never read (RFC 2525 §2.17), a RST
+ *    at once, as Linux: data left in the application's end (the kernel
+ *    then fails our next read of dfd with ECONNRESET, and SO_ERROR says
+ *    it: unix_release_sock), in so->up, or in the receive ring. [*] Once
+ *    both directions of the pair are shut (one by us: EOF, or the end of
+ *    the connection; the other by the application) the kernel reports
+ *    EPOLLHUP although the application may still hold its end: sock_diag
+ *    (NETLINK_SOCK_DIAG, unix_diag by inode) is asked whether that end
+ *    still exists, and the socket is checked again now and then
+ *    (sock_poll, backing off to 1 s) until it does not. Without sock_diag
+ *    such a hangup is taken as the close.
+ *  - accept: the child takes SO_REUSEADDR, SO_LINGER, buffers and the
+ *    congestion control from its listener (as sk_clone_lock), so that a
+ *    server restarted while its old connections linger binds again.
+ *  - quotas: each socket is charged to the pid and uid of the client that
+ *    made or accepted it (quota.h): -EMFILE past a process's or a uid's
+ *    quota, -ENFILE past the table (the daemon's descriptor limit).
  *
  * Leaves out: socket options beyond those in sock_setopt, multicast, out
  * of band data, and (DEVIATIONs) a second connect on a socket whose
@@ -95,11 +105,12 @@
 
 #include "core/log.h"
 #include "ctl_proto.h"
+#include "daemon/quota.h"
+#include "daemon/slots.h"
 
 struct stack;
 struct sock; /* one application socket (sock_var.h) */
 
-#define SOCK_MAX 1024 /* sockets in the daemon; one more is -ENFILE */
 #define SOCK_NEVER UINT64_MAX
 
 /* The daemon's counters for sockets (printed as sock.NAME). */
@@ -113,7 +124,8 @@ struct sock; /* one application socket (sock_var.h) */
     X(tcp_connected) X(tcp_connect_failed) X(tcp_filler_bytes) X(tcp_listens)            \
     X(tcp_accepts) X(tcp_accept_empty) X(tcp_tokens) X(tcp_fins) X(tcp_closes)          \
     X(tcp_orphans) X(tcp_linger_resets) X(tcp_aborts) X(tcp_hup_alive)                   \
-    X(tcp_hup_checks) X(tcp_burst_limited)
+    X(tcp_hup_checks) X(tcp_burst_limited) X(tcp_unread_resets)                         \
+    X(refused_process_quota) X(refused_uid_quota) X(refused_table)
 /* clang-format on */
 
 #define SOCK_STAT_FIELD_(name) uint64_t name;
@@ -127,8 +139,14 @@ struct sock_table {
     int epoll_fd;
     int diag_fd; /* NETLINK_SOCK_DIAG: does an application end still exist? */
     const struct log *log;
-    pid_t pid;                    /* ours, for SCM_CREDENTIALS */
-    struct sock *slots[SOCK_MAX]; /* NULL: free */
+    pid_t pid;                  /* ours, for SCM_CREDENTIALS */
+    struct slots slots;         /* every socket, by slot (its epoll tag) */
+    struct sock **by_ino;       /* hash of the application ends' inodes (sock_find) */
+    uint32_t n_by_ino;          /* buckets, a power of two */
+    struct sock *first, *last;  /* every socket, oldest first (CTL_LIST) */
+    struct quota quota;         /* the table, per uid, per process */
+    uint64_t refusals;          /* refused for a quota since the last line about it */
+    uint64_t refusal_logged_us; /* when that line was */
     unsigned count;
     uint32_t next_id;
     struct sock *pending;  /* marked for sock_flush(), newest first */
@@ -139,14 +157,15 @@ struct sock_table {
     bool no_creds; /* sending credentials is not allowed (EPERM) */
     bool warned_creds;
     bool warned_diag;
-    uint8_t *buf;                        /* one datagram, or 64 KiB of a stream */
-    struct sock *list_scratch[SOCK_MAX]; /* sock_list's sorting space */
+    uint8_t *buf; /* one datagram, or 64 KiB of a stream */
     struct sock_stats stats;
 };
 
-/* 0, or -ENOMEM. The engine is attached later (sock_table_attach), as the
- * engine's config needs sock_notify and the table first. */
-int sock_table_init(struct sock_table *t, int epoll_fd, const struct log *log);
+/* 0, or -ENOMEM. lim: how many sockets the table, a uid and a process may
+ * hold (quota.h). The engine is attached later (sock_table_attach), as
+ * the engine's config needs sock_notify and the table first. */
+int sock_table_init(struct sock_table *t, int epoll_fd, const struct log *log,
+                    const struct quota_limits *lim);
 void sock_table_attach(struct sock_table *t, struct stack *s);
 /* Close every socket (TCP connections are reset) and free the table
  * (before stack_free). */
@@ -172,7 +191,8 @@ void sock_on_event(struct sock_table *t, uint32_t slot, uint32_t id, uint32_t ev
 /* CTL_SOCKET. On success *app_fd is the application's end, to be sent in
  * the reply and then closed by the caller; if that send fails the caller
  * calls sock_destroy(). -EAFNOSUPPORT, -EPROTONOSUPPORT, -EINVAL (unknown
- * flags in type), -ENFILE (table or descriptors exhausted), -ENOBUFS. */
+ * flags in type), -EMFILE (the process's or the uid's quota), -ENFILE
+ * (the table or the daemon's descriptors exhausted), -ENOBUFS. */
 int sock_create(struct sock_table *t, int domain, int type, int protocol, pid_t pid,
                 uid_t uid, struct sock **out, int *app_fd);
 /* Close at once (a TCP connection is reset): for a socket whose
@@ -218,8 +238,8 @@ int sock_shutdown(struct sock_table *t, struct sock *so, int fd, int how);
 /* CTL_TCP_INFO; -ENOPROTOOPT for a datagram socket. */
 int sock_tcp_info_get(struct sock_table *t, struct sock *so, struct ctl_tcp_info *info);
 
-/* CTL_LIST: the sockets uid may see (uid 0 all, others their own), ordered
- * by id; rows from index `first`, at most max of them. Returns the number
+/* CTL_LIST: the sockets uid may see (uid 0 all, others their own), oldest
+ * first; rows from index `first`, at most max of them. Returns the number
  * of rows; *total = how many uid may see. */
 size_t sock_list(struct sock_table *t, uid_t uid, uint32_t first,
                  struct ctl_sock_info *rows, size_t max, uint32_t *total);

@@ -46,11 +46,11 @@
 
 /* IPPROTO_TCP option names (Linux's values): <netinet/tcp.h> cannot be
  * included next to the engine's enum tcp_state, which has the same names. */
-#define SOCK_OPT_NODELAY 1   /* TCP_NODELAY */
-#define SOCK_OPT_MAXSEG 2    /* TCP_MAXSEG */
-#define SOCK_OPT_KEEPIDLE 4  /* TCP_KEEPIDLE */
-#define SOCK_OPT_KEEPINTVL 5 /* TCP_KEEPINTVL */
-#define SOCK_OPT_KEEPCNT 6   /* TCP_KEEPCNT */
+#define SOCK_OPT_NODELAY 1     /* TCP_NODELAY */
+#define SOCK_OPT_MAXSEG 2      /* TCP_MAXSEG */
+#define SOCK_OPT_KEEPIDLE 4    /* TCP_KEEPIDLE */
+#define SOCK_OPT_KEEPINTVL 5   /* TCP_KEEPINTVL */
+#define SOCK_OPT_KEEPCNT 6     /* TCP_KEEPCNT */
 #define SOCK_OPT_CONGESTION 13 /* TCP_CONGESTION */
 
 /* Filler and accept tokens: their content does not matter. */
@@ -125,8 +125,9 @@ sock_tcp_tx(struct sock_table *t, struct sock *so)
         }
         ssize_t n = recv(so->dfd, t->buf, want, MSG_DONTWAIT);
         if (n < 0) {
-            /* ECONNRESET, once: it closed with our bytes unread; what it
-             * wrote before closing still follows */
+            /* ECONNRESET, once: it closed with our bytes unread */
+            if (errno == ECONNRESET)
+                so->app_unread = true;
             if (errno == EINTR || errno == ECONNRESET)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -200,9 +201,12 @@ sock_tcp_drop_pending(struct sock_table *t, struct sock *so)
     ssize_t n;
 
     while ((n = recv(so->dfd, t->buf, SOCK_TCP_CHUNK, MSG_DONTWAIT)) > 0 ||
-           (n < 0 && (errno == EINTR || errno == ECONNRESET)))
+           (n < 0 && (errno == EINTR || errno == ECONNRESET))) {
         if (n > 0)
             t->stats.tcp_tx_discarded += (uint64_t)n;
+        else if (errno == ECONNRESET)
+            so->app_unread = true;
+    }
 }
 
 /* ---- engine -> application ------------------------------------------------ */
@@ -374,6 +378,8 @@ sock_tcp_unfill(struct sock_table *t, struct sock *so)
     while (so->filler) {
         size_t want = so->filler < SOCK_TCP_CHUNK ? so->filler : SOCK_TCP_CHUNK;
         ssize_t n = recv(so->dfd, t->buf, want, MSG_DONTWAIT);
+        if (n < 0 && errno == ECONNRESET)
+            so->app_unread = true;
         if (n < 0 && (errno == EINTR || errno == ECONNRESET))
             continue;
         if (n <= 0) {
@@ -429,15 +435,55 @@ sock_tcp_tokens(struct sock_table *t, struct sock *so)
 
 /* ---- the end of a socket -------------------------------------------------- */
 
+/* Did the application close with received data it never read: in its
+ * end of the pair (the kernel tells us with ECONNRESET on dfd, as
+ * unix_release_sock sets it for a peer that dies with its receive queue
+ * not empty), in our hands, or still in the engine's receive ring? */
+static bool
+sock_tcp_unread(struct sock *so)
+{
+    int err = 0;
+    socklen_t len = sizeof(err);
+
+    if (getsockopt(so->dfd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == ECONNRESET)
+        so->app_unread = true;
+    return so->app_unread || so->up_len || tcp_recv_avail(so->tcp);
+}
+
+/* RFC 9293 §3.10.4 and RFC 2525 §2.17 ("failure to RST on close with data
+ * pending"): a connection closed with data the application never read is
+ * aborted with a RST, not ended with a FIN, so that the peer learns its
+ * data was lost (as Linux's tcp_close). Only where a RST goes out: in
+ * LAST_ACK, CLOSING, TIME_WAIT the peer has closed too. True if done. */
+static bool
+sock_tcp_reset_unread(struct sock_table *t, struct sock *so)
+{
+    switch (so->tcp->state) {
+    case TCP_SYN_RECEIVED:
+    case TCP_ESTABLISHED:
+    case TCP_FIN_WAIT_1:
+    case TCP_FIN_WAIT_2:
+    case TCP_CLOSE_WAIT: break;
+    default: return false;
+    }
+    if (!sock_tcp_unread(so))
+        return false;
+    DLOG(t->log, LOG_DEBUG, "sock", "socket %u: closed with data unread: reset", so->id);
+    t->stats.tcp_unread_resets++;
+    tcp_abort(t->s, so->tcp);
+    so->tcp = NULL;
+    sock_free(t, so);
+    return true;
+}
+
 /* The application is gone and its last bytes are in the send ring (or
- * dropped): the connection closes gracefully, owned by the engine alone. */
+ * dropped): the connection closes gracefully, owned by the engine alone,
+ * unless data arrived for it meanwhile (a reset, as above). */
 static void
 sock_tcp_release(struct sock_table *t, struct sock *so)
 {
-    /* DEVIATION: Linux resets a connection closed with unread data (RFC
-     * 2525 §2.17); what the application left unread in the pair cannot be
-     * seen from here, so what is left for it is dropped and the close is
-     * graceful either way */
+    if (sock_tcp_reset_unread(t, so))
+        return;
     sock_tcp_discard_up(t, so);
     tcp_close(t->s, so->tcp);
     so->tcp = NULL;
@@ -501,6 +547,10 @@ sock_tcp_gone(struct sock_table *t, struct sock *so)
         sock_free(t, so);
         return;
     }
+    /* unread data: reset at once; what it wrote and we did not send yet
+     * is dropped, as Linux drops its send queue */
+    if (sock_tcp_reset_unread(t, so))
+        return;
     if (!so->rd_eof)
         t->stats.tcp_orphans++;
     sock_tcp_orphan(t, so);
@@ -690,7 +740,10 @@ sock_tcp_accept(struct sock_table *t, struct sock *l, pid_t pid, uid_t uid,
     }
     so->tcp = tcp_accept(t->s, l->tcp, so);
     so->started = true;
-    so->linger = l->linger; /* as the kernel's sk_clone_lock */
+    /* as the kernel's sk_clone_lock: a restarted server binds its port
+     * again at once although these connections linger (SO_REUSEADDR) */
+    so->tcp->reuseaddr = l->tcp->reuseaddr;
+    so->linger = l->linger;
     so->broadcast = l->broadcast;
     so->rcvbuf = l->rcvbuf;
     so->sndbuf = l->sndbuf;

@@ -46,8 +46,11 @@ struct sock {
     bool err_signalled;  /* UDP: the pending error has been signalled in-band */
     bool pending;        /* on t->pending */
     bool watched;        /* dfd is in the epoll set */
+    bool app_unread;     /* the application closed with bytes unread in its end */
     struct sock *pend_next;
-    uint32_t events; /* epoll interest */
+    struct sock *ino_next;      /* the table's inode hash chain */
+    struct sock *older, *newer; /* the table's list, oldest first */
+    uint32_t events;            /* epoll interest */
 
     /* SOCK_STREAM (sock_tcp.c) */
     uint8_t *up; /* bytes taken from the engine that the pair refused */
@@ -77,11 +80,12 @@ void sock_mark(struct sock_table *t, struct sock *so);
  * already be let go (or never made). */
 void sock_free(struct sock_table *t, struct sock *so);
 /* A socket around a fresh socketpair of this type (SOCK_SEQPACKET for
- * SOCK_DGRAM, SOCK_STREAM for SOCK_STREAM), not yet in the table. */
+ * SOCK_DGRAM, SOCK_STREAM for SOCK_STREAM), not yet in the table, charged
+ * to pid and uid: -EMFILE or -ENFILE past a quota (quota.h). */
 int sock_new(struct sock_table *t, int type, bool nonblock, pid_t pid, uid_t uid,
              struct sock **out, int *app_fd);
 /* Into the table and the epoll set (interest so->events). 0 or -ENFILE /
- * -ENOBUFS (then so is still the caller's). */
+ * -ENOBUFS (then so is still the caller's, to sock_discard). */
 int sock_insert(struct sock_table *t, struct sock *so);
 /* Undo sock_new for a socket that never made it into the table. */
 void sock_discard(struct sock_table *t, struct sock *so, int app_fd);

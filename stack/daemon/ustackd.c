@@ -355,22 +355,29 @@ print_banner(const struct ustackd *d, const struct ustackd_args *a)
         fprintf(stderr, " capture %s", a->pcap);
     if (d->fault)
         fprintf(stderr, " faults seed 0x%016llx", (unsigned long long)a->fault.seed);
-    fprintf(stderr, " ctl %s", a->ctl);
+    fprintf(stderr, " ctl %s sockets %u (uid %u, process %u)", a->ctl, a->socks.table,
+            a->socks.per_uid, a->socks.per_process);
     fprintf(stderr, " pid %ld seed 0x%016llx\n", (long)getpid(),
             (unsigned long long)c->seed);
 }
 
 /* Each socket is a descriptor in the daemon (and each client one more):
- * take the hard limit, as the soft one is often 1024. */
-static void
+ * take the hard limit, as the soft one is often 1024. Returns the limit
+ * we have. */
+static uint64_t
 raise_fd_limit(void)
 {
     struct rlimit rl;
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return 1024;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t want = rl.rlim_max;
+        rl.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            getrlimit(RLIMIT_NOFILE, &rl);
     }
+    return rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur;
 }
 
 static void
@@ -420,7 +427,7 @@ main(int argc, char **argv)
     /* Nothing in the daemon may die of a write to a socket whose reader is
      * gone: every send has MSG_NOSIGNAL, and this is the belt to it. */
     signal(SIGPIPE, SIG_IGN);
-    raise_fd_limit();
+    quota_limits_default(&a.socks, raise_fd_limit());
 
     d.epoll_fd = d.timer_fd = d.signal_fd = d.dev_fd = -1;
     d.ctl.listen_fd = d.ctl.spare_fd = -1;
@@ -429,7 +436,7 @@ main(int argc, char **argv)
         teardown(&d);
         return 1;
     }
-    if (sock_table_init(&d.socks, d.epoll_fd, &d.log) < 0) {
+    if (sock_table_init(&d.socks, d.epoll_fd, &d.log, &a.socks) < 0) {
         fprintf(stderr, "ustackd: out of memory\n");
         teardown(&d);
         return 1;

@@ -12,8 +12,10 @@
  * RACK-TLP, RFC 8985) calling one of the congestion-window algorithms of
  * tcp_cc.h (tcp_reno.c, tcp_cubic.c: RFC 9438), timestamps (tcp_ts.c: RFC
  * 7323 §3-§5, RTTM and PAWS), ICMP errors and path MTU discovery
- * (tcp_pmtu.c: RFC 5927, RFC 1191, a black-hole fallback), and the
- * socket-facing calls (tcp_api.c).
+ * (tcp_pmtu.c: RFC 5927, RFC 1191, a black-hole fallback), the SYN
+ * queue and SYN cookies (tcp_syn.c: RFC 4987 §3.6), out-of-order data in
+ * the receive ring (tcp_ooo.c), TIME-WAIT records (tcp_tw.c), and the
+ * socket-facing calls (tcp_api.c, which also keeps the memory budget).
  *
  * The engine knows nothing of file descriptors: ustackd's socket layer
  * calls the functions at the bottom of this file and is told, through
@@ -63,8 +65,10 @@ enum tcp_state {
 #define TCP_BUF_DEFAULT (256 * 1024)
 #define TCP_BUF_MIN 4096
 #define TCP_BUF_MAX (4 * 1024 * 1024)
-#define TCP_OOO_MAX_SEGS 256  /* out-of-order segments held per connection:
-                                 a whole default window of full segments */
+#define TCP_OOO_RANGES 16     /* runs of out-of-order data held per connection
+                                 (the bytes are in the receive ring) */
+#define TCP_SYNQ_EXTRA 16     /* SYN-queue entries a listener keeps beyond
+                                 2 * backlog; then SYN cookies */
 #define TCP_SYN_RETRIES 6     /* as Linux tcp_syn_retries */
 #define TCP_DATA_RETRIES 15   /* as Linux tcp_retries2 */
 #define TCP_RTO_INITIAL_US 1000000 /* RFC 6298 §2.1 */
@@ -103,13 +107,45 @@ struct tcp_sb {
 };
 #define TCP_SB_MAX 4096
 
-/* A segment received beyond RCV.NXT, held until the hole fills. */
-struct tcp_ooo {
-    struct tcp_ooo *next;
-    tcp_seq seq;
-    uint32_t len;
-    uint8_t fin;
-    uint8_t data[];
+/* A run [left, right) of sequence space received beyond RCV.NXT (the
+ * peer's FIN counts one), its bytes at their offset in the receive ring. */
+struct tcp_range {
+    tcp_seq left, right;
+};
+
+/* A half-open connection on a listener's SYN queue (RFC 9293 SYN-RECEIVED
+ * before its ACK): what answers the peer and builds the connection when
+ * the ACK comes, in a few dozen bytes (FreeBSD's syncache). tcp_syn.c. */
+struct tcp_syn_entry {
+    struct tcp_syn_entry *next;
+    uint32_t laddr, raddr;
+    uint16_t rport;
+    uint16_t mss;          /* the peer's (536 when it sent none) */
+    tcp_seq irs, iss;
+    uint32_t ts_recent;    /* the peer's TSval (ts_ok) */
+    uint32_t sent_ms;      /* engine ms when the first SYN,ACK left */
+    uint64_t t_rexmt;      /* next SYN,ACK */
+    uint16_t wnd;          /* the peer's window (never scaled in a SYN) */
+    uint8_t snd_wscale;    /* the peer's shift; TCP_WS_NONE: no option */
+    uint8_t sack_ok, ts_ok;
+    uint8_t retries;       /* SYN,ACKs sent again */
+};
+#define TCP_WS_NONE 0xff
+
+/* A connection in TIME-WAIT (RFC 9293 §3.6), once it has let go of its
+ * block and rings (FreeBSD's tcptw, Linux's inet_timewait_sock): enough
+ * to acknowledge a retransmitted FIN, to check RSTs and SYNs, and to hold
+ * the 4-tuple for 2 MSL. tcp_tw.c. */
+struct tcp_tw {
+    struct tcp_tw *next;   /* in order of expiry */
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+    tcp_seq snd_nxt, rcv_nxt;
+    uint32_t ts_recent, ts_off;
+    uint64_t t_2msl;
+    uint16_t wnd;          /* the window field our ACKs carry */
+    uint8_t wscale;        /* its shift */
+    uint8_t ts_ok;
 };
 
 struct tcp_pcb {
@@ -143,9 +179,13 @@ struct tcp_pcb {
     uint8_t wscale_ok;    /* both sides sent the option (RFC 7323 §2.2) */
 
     struct ring snd;      /* bytes from SND.UNA on: unacked, then unsent */
-    struct ring rcv;      /* in-order bytes for the application */
-    struct tcp_ooo *ooo;  /* sorted by seq */
-    uint32_t ooo_segs;
+    struct ring rcv;      /* in-order bytes for the application, then in
+                             its free space the out-of-order ones */
+    struct tcp_range ooo[TCP_OOO_RANGES]; /* sorted, apart (tcp_ooo.c) */
+    uint8_t n_ooo;
+    uint8_t ooo_fin;      /* a FIN beyond a hole, at ooo_fin_seq */
+    tcp_seq ooo_fin_seq;
+    uint32_t mem_charged; /* bytes of the engine's budget it holds */
 
     uint8_t fin_queued;   /* the application is done sending: FIN follows the data */
     uint8_t fin_acked;    /* our FIN has been acknowledged */
@@ -226,7 +266,10 @@ struct tcp_pcb {
     /* listeners and their children */
     struct tcp_pcb *listener; /* for a child until accepted */
     struct tcp_pcb *acceptq;  /* established children, oldest first */
-    uint32_t backlog, n_syn, n_accept;
+    uint32_t backlog, n_syn, n_accept; /* n_syn: SYN-queue entries and
+                                          children not yet established */
+    struct tcp_syn_entry *synq; /* a listener's half-open connections */
+    uint64_t cookie_us;       /* when it last sent a SYN cookie */
 
     /* RFC 7323 timestamps (tcp_ts.c) */
     uint8_t ts_ok;          /* both SYNs carried the option: every segment does */
@@ -366,8 +409,77 @@ tcp_seq tcp_isn(struct stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
 /* RFC 6298 §2.3 with alpha = 1/(8n), beta = 1/(4n) (n >= 1; see tcp_ts.c). */
 void tcp_rtt_sample_n(struct stack *s, struct tcp_pcb *c, uint32_t rtt_us, uint32_t n);
 
-/* ---- RFC 7323 timestamps (tcp_ts.c) ---- */
+/* ---- memory (tcp_api.c): every block, ring, SYN-queue entry and
+ * TIME_WAIT record is charged to cfg.tcp_mem_max ---- */
+/* 0, or -ENOBUFS (counted in tcp.mem_refused) when n bytes more would
+ * pass the budget. */
+int tcp_mem_charge(struct stack *s, size_t n);
+void tcp_mem_uncharge(struct stack *s, size_t n);
+/* Bytes charged now. */
+uint64_t tcp_mem_used(const struct stack *s);
+/* The two rings of c, sized sndbuf and rcvbuf, charged: 0 or -ENOBUFS. */
+int tcp_rings_alloc(struct stack *s, struct tcp_pcb *c);
+
+/* ---- out-of-order data in the receive ring (tcp_ooo.c) ---- */
+/* Keep len bytes at seq (beyond RCV.NXT, inside the window) and a FIN
+ * after them if fin. */
+void tcp_ooo_insert(struct stack *s, struct tcp_pcb *c, tcp_seq seq,
+                    const uint8_t *data, uint32_t len, int fin);
+/* RCV.NXT moved: hold what is now in order. Returns 1 if the FIN is. */
+int tcp_ooo_pull(struct tcp_pcb *c);
+/* The run that holds seq, as a SACK block (the FIN included): 1, else 0. */
+int tcp_ooo_block(const struct tcp_pcb *c, tcp_seq seq, struct tcp_sack_block *b);
+void tcp_ooo_clear(struct tcp_pcb *c);
+
+/* ---- the SYN queue and SYN cookies (tcp_syn.c) ---- */
 struct tcp_repr;
+/* A segment for listener l that no connection took; returns a child in
+ * SYN_RECEIVED for tcp_in.c to go on with (its ACK completes it), or NULL
+ * when the segment is dealt with. */
+struct tcp_pcb *tcp_syn_listen_input(struct stack *s, struct tcp_pcb *l,
+                                     const struct tcp_repr *h, uint32_t src,
+                                     uint32_t dst, uint32_t len);
+/* The child returned above has been through the ACK: settle its entry. */
+void tcp_syn_settle(struct stack *s, struct tcp_pcb *l, struct tcp_pcb *c);
+/* SYN,ACK retransmissions and the flood summary line. */
+void tcp_syn_poll(struct stack *s, struct tcp_pcb *l);
+uint64_t tcp_syn_poll_at(const struct stack *s, const struct tcp_pcb *l);
+/* The listener closes: its half-open connections go (reset if rst). */
+void tcp_syn_flush(struct stack *s, struct tcp_pcb *l, int rst);
+/* "N SYNs answered with cookies, M dropped in the last second" once a
+ * second at most; count one more of either. */
+void tcp_syn_note(struct stack *s, int cookie);
+uint64_t tcp_syn_log_at(const struct stack *s);
+void tcp_syn_log_poll(struct stack *s);
+
+/* ---- TIME_WAIT records (tcp_tw.c) ---- */
+/* c enters TIME-WAIT: its record takes over, c goes CLOSED. */
+void tcp_tw_enter(struct stack *s, struct tcp_pcb *c);
+struct tcp_tw *tcp_tw_lookup(struct stack *s, uint32_t laddr, uint16_t lport,
+                             uint32_t raddr, uint16_t rport);
+/* A segment for tw. Returns 1 if it is a new SYN that ended tw and goes
+ * to the listener l, else 0 (dealt with). */
+int tcp_tw_input(struct stack *s, struct tcp_tw *tw, const struct tcp_repr *h,
+                 uint32_t len, struct tcp_pcb *l);
+/* A record holds addr:port (tcp_bind). */
+int tcp_tw_port_taken(const struct stack *s, uint32_t addr, uint16_t port);
+void tcp_tw_poll(struct stack *s);
+uint64_t tcp_tw_poll_at(const struct stack *s);
+void tcp_tw_free_all(struct stack *s);
+/* Records held (tests, counters). */
+size_t tcp_tw_count(const struct stack *s);
+/* Send a segment without a connection block (SYN,ACKs of the SYN queue,
+ * ACKs of TIME_WAIT): counted and logged as tcp_xmit's. */
+void tcp_send_ctl(struct stack *s, struct tcp_repr *r, uint32_t laddr, uint32_t raddr);
+/* RFC 5961 §7: a challenge ACK may go now (the engine's token bucket). */
+int tcp_challenge_ok(struct stack *s);
+/* RFC 7323 §5.4: our TSval offset for a 4-tuple. */
+uint32_t tcp_ts_offset4(const struct stack *s, uint32_t laddr, uint16_t lport,
+                        uint32_t raddr, uint16_t rport);
+/* Our window scale for a receive buffer of buf bytes. */
+uint8_t tcp_wscale_for(uint32_t buf);
+
+/* ---- RFC 7323 timestamps (tcp_ts.c) ---- */
 #define TCP_PAWS_IDLE_US (24ull * 86400 * 1000000) /* RFC 7323 §5.5: 24 days */
 /* Data bytes in a full segment: SND.MSS less the options every segment
  * carries (12 with timestamps, RFC 7323 §3.2 and RFC 6691). */

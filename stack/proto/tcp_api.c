@@ -52,15 +52,48 @@ tcp_notify(struct stack *s, struct tcp_pcb *c)
         s->cfg.notify(s->cfg.notify_ctx, owner);
 }
 
-static void
-tcp_ooo_free(struct tcp_pcb *c)
+int
+tcp_mem_charge(struct stack *s, size_t n)
 {
-    while (c->ooo) {
-        struct tcp_ooo *o = c->ooo;
-        c->ooo = o->next;
-        free(o);
+    if (s->tcp.mem_used + n > s->cfg.tcp_mem_max) {
+        s->stats.tcp.mem_refused++;
+        return -ENOBUFS;
     }
-    c->ooo_segs = 0;
+    s->tcp.mem_used += n;
+    return 0;
+}
+
+void
+tcp_mem_uncharge(struct stack *s, size_t n)
+{
+    s->tcp.mem_used -= n < s->tcp.mem_used ? n : s->tcp.mem_used;
+}
+
+uint64_t
+tcp_mem_used(const struct stack *s)
+{
+    return s->tcp.mem_used;
+}
+
+/* Allocate at commitment: a connection gets its rings when it is
+ * established (tcp_syn.c) or when the application connects. */
+int
+tcp_rings_alloc(struct stack *s, struct tcp_pcb *c)
+{
+    size_t n = (size_t)c->sndbuf + c->rcvbuf;
+
+    if (c->snd.buf)
+        return 0;
+    if (tcp_mem_charge(s, n) < 0)
+        return -ENOBUFS;
+    if (ring_init(&c->snd, c->sndbuf) < 0 || ring_init(&c->rcv, c->rcvbuf) < 0) {
+        ring_free(&c->snd);
+        ring_free(&c->rcv);
+        tcp_mem_uncharge(s, n);
+        return -ENOBUFS;
+    }
+    c->mem_charged += (uint32_t)n;
+    return 0;
 }
 
 /* Take a child off its listener's books. */
@@ -101,6 +134,7 @@ tcp_drop(struct stack *s, struct tcp_pcb *c, int err)
         for (struct tcp_pcb *k = s->tcp.pcbs; k; k = k->next)
             if (k->listener == c)
                 tcp_kill(s, k);
+        tcp_syn_flush(s, c, 1);
     }
     tcp_set_state(s, c, TCP_CLOSED,
                   err == ECONNRESET     ? "RST"
@@ -110,7 +144,7 @@ tcp_drop(struct stack *s, struct tcp_pcb *c, int err)
                                         : "done");
     c->t_rexmt = c->t_delack = c->t_persist = c->t_keep = c->t_2msl = 0;
     c->t_reo = c->t_tlp = 0;
-    tcp_ooo_free(c);
+    tcp_ooo_clear(c);
     tcp_sb_free(c);
     tcp_notify(s, c);
     tcp_unlink_child(c);
@@ -126,10 +160,11 @@ tcp_reap(struct stack *s)
         if (c->state == TCP_CLOSED && c->app_closed) {
             *pp = c->next;
             tcp_unlink_child(c);
-            tcp_ooo_free(c);
+            tcp_syn_flush(s, c, 0);
             tcp_sb_free(c);
             ring_free(&c->snd);
             ring_free(&c->rcv);
+            tcp_mem_uncharge(s, c->mem_charged);
             free(c);
         } else {
             pp = &c->next;
@@ -145,15 +180,20 @@ tcp_free_all(struct stack *s)
         c->app_closed = 1;
     }
     tcp_reap(s);
+    tcp_tw_free_all(s);
 }
 
 struct tcp_pcb *
 tcp_open(struct stack *s, void *owner)
 {
-    struct tcp_pcb *c = calloc(1, sizeof(*c));
-
-    if (!c)
+    if (tcp_mem_charge(s, sizeof(struct tcp_pcb)) < 0)
         return NULL;
+    struct tcp_pcb *c = calloc(1, sizeof(*c));
+    if (!c) {
+        tcp_mem_uncharge(s, sizeof(*c));
+        return NULL;
+    }
+    c->mem_charged = sizeof(*c);
     c->owner = owner;
     c->state = TCP_CLOSED;
     c->sndbuf = c->rcvbuf = TCP_BUF_DEFAULT;
@@ -184,7 +224,7 @@ tcp_port_taken(struct stack *s, const struct tcp_pcb *me, uint32_t addr, uint16_
             continue;
         return 1;
     }
-    return 0;
+    return !me->reuseaddr && tcp_tw_port_taken(s, addr, port);
 }
 
 int
@@ -268,7 +308,7 @@ tcp_connect(struct stack *s, struct tcp_pcb *c, uint32_t addr, uint16_t port)
         if (rc < 0)
             return rc;
     }
-    if (ring_init(&c->snd, c->sndbuf) < 0 || ring_init(&c->rcv, c->rcvbuf) < 0)
+    if (tcp_rings_alloc(s, c) < 0)
         return -ENOBUFS;
     c->laddr = c->laddr ? c->laddr : s->addr;
     c->raddr = addr;

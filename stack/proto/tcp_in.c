@@ -79,7 +79,7 @@ tcp_closed_input(struct stack *s, const struct tcp_seg *g)
 }
 
 /* Window scale shift so that the largest window covers the buffer. */
-static uint8_t
+uint8_t
 tcp_wscale_for(uint32_t buf)
 {
     uint8_t ws = 0;
@@ -114,56 +114,21 @@ tcp_syn_options(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
     tcp_ts_syn_input(s, c, &g->h);
 }
 
-/* §3.10.7.2 LISTEN: a SYN makes a child in SYN-RECEIVED. */
+static void tcp_sync_input(struct stack *s, struct tcp_pcb *c, struct tcp_seg *g);
+
+/* §3.10.7.2 LISTEN, and SYN-RECEIVED for the half-open connections of
+ * the listener's SYN queue (tcp_syn.c): the ACK that completes one makes
+ * a block, which goes through §3.10.7.4 here. */
 static void
-tcp_listen_input(struct stack *s, struct tcp_pcb *l, const struct tcp_seg *g)
+tcp_listen_input(struct stack *s, struct tcp_pcb *l, struct tcp_seg *g)
 {
-    if (g->h.flags & TCP_RST)
-        return;
-    if (g->h.flags & TCP_ACK) {
-        tcp_send_rst(s, g->dst, g->src, g->h.dport, g->h.sport, g->h.ack, 0, 0);
-        return;
-    }
-    if (!(g->h.flags & TCP_SYN))
-        return;
-    if (l->n_accept >= l->backlog) { /* as Linux: drop, the peer retries */
-        s->stats.tcp.rx_accept_queue_full++;
-        return;
-    }
-    if (l->n_syn >= 2 * l->backlog + 16) {
-        s->stats.tcp.rx_syn_queue_full++;
-        return;
-    }
-    struct tcp_pcb *c = tcp_open(s, NULL);
+    struct tcp_pcb *c = tcp_syn_listen_input(s, l, &g->h, g->src, g->dst, g->len);
+
     if (!c)
         return;
-    c->app_closed = 1; /* nobody holds it until accept() */
-    c->listener = l;
-    c->passive = 1;
-    c->nodelay = l->nodelay;
-    c->cc = l->cc;
-    c->sndbuf = l->sndbuf;
-    c->rcvbuf = l->rcvbuf;
-    tcp_set_keepalive(s, c, l->keepalive, l->keep_idle_s, l->keep_intvl_s, l->keep_cnt);
-    c->laddr = g->dst;
-    c->lport = g->h.dport;
-    c->raddr = g->src;
-    c->rport = g->h.sport;
-    if (ring_init(&c->snd, c->sndbuf) < 0 || ring_init(&c->rcv, c->rcvbuf) < 0) {
-        tcp_drop(s, c, 0);
-        return;
-    }
-    c->irs = g->h.seq;
-    c->rcv_nxt = g->h.seq + 1;
-    c->rcv_adv = c->rcv_nxt;
-    tcp_syn_options(s, c, g);
-    c->iss = tcp_isn(s, c->laddr, c->lport, c->raddr, c->rport);
-    c->snd_una = c->snd_nxt = c->snd_max = c->iss;
-    tcp_cc_init(s, c);
-    l->n_syn++;
-    s->stats.tcp.passive_opens++;
-    tcp_set_state(s, c, TCP_SYN_RECEIVED, "SYN on a listener");
-    tcp_output(s, c); /* SYN,ACK */
+    c->last_rx_us = s->now_us;
+    tcp_sync_input(s, c, g);
+    tcp_syn_settle(s, l, c);
 }
 
 /* The handshake completed: the connection is usable. */
@@ -391,12 +356,14 @@ tcp_window_update(struct tcp_pcb *c, const struct tcp_seg *g)
     }
 }
 
+/* RFC 9293 §3.6: 2 MSL in TIME-WAIT, kept by a compact record (tcp_tw.c);
+ * the block goes CLOSED. */
 static void
 tcp_enter_time_wait(struct stack *s, struct tcp_pcb *c, const char *why)
 {
     tcp_set_state(s, c, TCP_TIME_WAIT, why);
     c->t_rexmt = c->t_persist = c->t_keep = c->t_delack = c->t_reo = c->t_tlp = 0;
-    c->t_2msl = s->now_us + 2ull * s->cfg.tcp_msl_s * 1000000;
+    tcp_tw_enter(s, c);
 }
 
 /* A child on its listener's accept queue: its owner can accept() it. */
@@ -506,42 +473,6 @@ tcp_check_ack(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
     return STEP_GO;
 }
 
-/* Keep a segment that arrived beyond RCV.NXT (bounded), sorted. */
-static void
-tcp_ooo_insert(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
-{
-    struct tcp_ooo **pp = &c->ooo;
-
-    for (; *pp; pp = &(*pp)->next) {
-        if ((*pp)->seq == g->h.seq && (*pp)->len >= g->len) {
-            /* a duplicate of what we hold: RFC 2883 §4 */
-            tcp_sack_rcv_dup(s, c, g->h.seq, g->h.seq + g->len);
-            tcp_sack_rcv_note(c, g->h.seq);
-            return;
-        }
-        if (seq_gt((*pp)->seq, g->h.seq))
-            break;
-    }
-    if (c->ooo_segs >= TCP_OOO_MAX_SEGS) {
-        s->stats.tcp.rx_ooo_dropped++;
-        return;
-    }
-    struct tcp_ooo *o = malloc(sizeof(*o) + g->len);
-    if (!o) {
-        s->stats.tcp.rx_ooo_dropped++;
-        return;
-    }
-    o->seq = g->h.seq;
-    o->len = g->len;
-    o->fin = (g->h.flags & TCP_FIN) != 0;
-    memcpy(o->data, g->data, g->len);
-    o->next = *pp;
-    *pp = o;
-    c->ooo_segs++;
-    s->stats.tcp.rx_ooo++;
-    tcp_sack_rcv_note(c, o->seq); /* RFC 2018 §4: its block goes first */
-}
-
 static void tcp_fin(struct stack *s, struct tcp_pcb *c);
 
 /* Append in-order bytes; returns how many fitted. */
@@ -556,23 +487,16 @@ tcp_deliver(struct tcp_pcb *c, const uint8_t *data, uint32_t len)
     return n;
 }
 
-/* The hole before the queue's head filled: move what is now in order. */
-static void
-tcp_ooo_pull(struct stack *s, struct tcp_pcb *c)
+/* The states that take text (§3.10.7.4 seventh): after the peer's FIN
+ * no more data can come. */
+static int
+tcp_text_state(const struct tcp_pcb *c)
 {
-    while (c->ooo && seq_le(c->ooo->seq, c->rcv_nxt)) {
-        struct tcp_ooo *o = c->ooo;
-        uint32_t skip = c->rcv_nxt - o->seq;
-        if (skip < o->len)
-            tcp_deliver(c, o->data + skip, o->len - skip);
-        int fin = o->fin && seq_ge(c->rcv_nxt, o->seq + o->len);
-        c->ooo = o->next;
-        c->ooo_segs--;
-        free(o);
-        if (fin) {
-            tcp_fin(s, c);
-            break;
-        }
+    switch (c->state) {
+    case TCP_ESTABLISHED:
+    case TCP_FIN_WAIT_1:
+    case TCP_FIN_WAIT_2: return 1;
+    default: return 0;
     }
 }
 
@@ -580,24 +504,19 @@ tcp_ooo_pull(struct stack *s, struct tcp_pcb *c)
 static enum step
 tcp_text(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
 {
-    switch (c->state) {
-    case TCP_ESTABLISHED:
-    case TCP_FIN_WAIT_1:
-    case TCP_FIN_WAIT_2:
-        break;
-    default:
-        return STEP_GO; /* after the peer's FIN: no more data can come */
-    }
+    if (!tcp_text_state(c))
+        return STEP_GO;
     if (g->len == 0)
         return STEP_GO;
     if (g->h.seq != c->rcv_nxt) {
-        tcp_ooo_insert(s, c, g);
+        tcp_ooo_insert(s, c, g->h.seq, g->data, g->len, (g->h.flags & TCP_FIN) != 0);
         c->ack_now = 1; /* RFC 5681 §4.2: a duplicate ACK at once */
         return STEP_DROP;
     }
     uint32_t n = tcp_deliver(c, g->data, g->len);
-    if (c->ooo) {
-        tcp_ooo_pull(s, c);
+    if (c->n_ooo) {
+        if (tcp_ooo_pull(c))
+            tcp_fin(s, c);
         c->ack_now = 1; /* RFC 5681 §4.2: ACK at once when a hole fills */
     } else if (++c->delack_segs >= 2) {
         c->ack_now = 1; /* RFC 1122 §4.2.3.2: at least every second segment */
@@ -638,8 +557,9 @@ tcp_check_fin(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
     if (!(g->h.flags & TCP_FIN))
         return;
     if (g->h.seq + g->len != c->rcv_nxt) {
-        if (seq_gt(g->h.seq + g->len, c->rcv_nxt) && g->len == 0)
-            tcp_ooo_insert(s, c, g); /* a bare FIN beyond a hole */
+        if (seq_gt(g->h.seq + g->len, c->rcv_nxt) && g->len == 0 &&
+            tcp_text_state(c)) /* a bare FIN beyond a hole */
+            tcp_ooo_insert(s, c, g->h.seq, NULL, 0, 1);
         return;
     }
     switch (c->state) {
@@ -700,6 +620,7 @@ tcp_input(struct stack *s, struct pkb *p, const struct ip_meta *m)
     struct tcp_seg g = {.src = m->src, .dst = m->dst};
     enum tcp_bad why;
     struct tcp_pcb *c, *l;
+    struct tcp_tw *tw;
 
     s->stats.tcp.rx_segments++;
     if (m->bcast) { /* RFC 9293 §3.9.1: not for broadcast or multicast */
@@ -717,13 +638,9 @@ tcp_input(struct stack *s, struct pkb *p, const struct ip_meta *m)
         SLOG(s, LOG_DEBUG, "tcp", "rx %s", tcp_fmt(&g.h, g.len, b, sizeof(b)));
     }
     c = tcp_lookup(s, &g, &l);
-    /* Like Linux: a new SYN with a higher sequence ends a TIME_WAIT */
-    if (c && c->state == TCP_TIME_WAIT && (g.h.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
-        seq_gt(g.h.seq, c->rcv_nxt) && l) {
-        s->stats.tcp.time_wait_reused++;
-        tcp_drop(s, c, 0);
-        c = NULL;
-    }
+    tw = c ? NULL : tcp_tw_lookup(s, g.dst, g.h.dport, g.src, g.h.sport);
+    if (tw && !tcp_tw_input(s, tw, &g.h, g.len, l))
+        goto done; /* TIME-WAIT answered it (a new SYN goes on to l) */
     if (c)
         c->last_rx_us = s->now_us;
     if (!c && l)
@@ -734,6 +651,7 @@ tcp_input(struct stack *s, struct pkb *p, const struct ip_meta *m)
         tcp_syn_sent_input(s, c, &g);
     else
         tcp_sync_input(s, c, &g);
+done:
     tcp_reap(s);
 drop:
     pkb_free(p);

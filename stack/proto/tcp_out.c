@@ -140,8 +140,8 @@ tcp_send_ack(struct stack *s, struct tcp_pcb *c)
 }
 
 /* RFC 5961 §7: challenge ACKs are rate-limited (a token bucket). */
-void
-tcp_send_challenge_ack(struct stack *s, struct tcp_pcb *c)
+int
+tcp_challenge_ok(struct stack *s)
 {
     uint64_t cap = (uint64_t)s->cfg.tcp_challenge_per_s * 1000000;
     uint64_t elapsed = s->now_us - s->tcp.challenge_last_us;
@@ -152,11 +152,37 @@ tcp_send_challenge_ack(struct stack *s, struct tcp_pcb *c)
         s->tcp.challenge_tokens = cap;
     if (s->tcp.challenge_tokens < 1000000) {
         s->stats.tcp.challenge_limited++;
-        return;
+        return 0;
     }
     s->tcp.challenge_tokens -= 1000000;
     s->stats.tcp.challenge_acks++;
-    tcp_send_ack(s, c);
+    return 1;
+}
+
+void
+tcp_send_challenge_ack(struct stack *s, struct tcp_pcb *c)
+{
+    if (tcp_challenge_ok(s))
+        tcp_send_ack(s, c);
+}
+
+void
+tcp_send_ctl(struct stack *s, struct tcp_repr *r, uint32_t laddr, uint32_t raddr)
+{
+    size_t hl = tcp_hdr_len(r);
+    struct pkb *p = pkb_alloc(&s->pool, hl);
+
+    if (!p) {
+        s->stats.tcp.tx_nobufs++;
+        return;
+    }
+    tcp_emit(r, pkb_put(p, hl), hl, laddr, raddr);
+    s->stats.tcp.tx_segments++;
+    if (s->log.level >= LOG_DEBUG) {
+        char b[96];
+        SLOG(s, LOG_DEBUG, "tcp", "tx %s", tcp_fmt(r, 0, b, sizeof(b)));
+    }
+    ipv4_output(s, p, raddr, IP_PROTO_TCP, IPV4_OUT_DF);
 }
 
 void

@@ -2,8 +2,8 @@
  * tcp_sack.c - selective acknowledgments, both ways.
  *
  * As receiver (RFC 2018 §4, RFC 2883): the SACK blocks of our ACKs, made
- * from the out-of-order queue. The first block holds the segment that
- * arrived last, then the blocks of the other recent arrivals, newest
+ * from the runs of out-of-order data (tcp_ooo.c), one block a run. The
+ * first block holds the segment that arrived last, then the blocks of the other recent arrivals, newest
  * first, then the rest. A duplicate (data at or below RCV.NXT, or data
  * the queue already holds) is reported once as a D-SACK first block.
  *
@@ -59,31 +59,6 @@ tcp_sack_rcv_dup(struct stack *s, struct tcp_pcb *c, tcp_seq seq, tcp_seq end)
     c->ack_now = 1;
 }
 
-static tcp_seq
-tcp_ooo_end(const struct tcp_ooo *o)
-{
-    return o->seq + o->len + o->fin;
-}
-
-/* The contiguous run of the out-of-order queue that holds seq. */
-static int
-tcp_ooo_block(const struct tcp_pcb *c, tcp_seq seq, struct tcp_sack_block *b)
-{
-    const struct tcp_ooo *o = c->ooo;
-
-    while (o) {
-        struct tcp_sack_block run = {o->seq, tcp_ooo_end(o)};
-        for (o = o->next; o && seq_le(o->seq, run.right); o = o->next)
-            if (seq_gt(tcp_ooo_end(o), run.right))
-                run.right = tcp_ooo_end(o);
-        if (seq_le(run.left, seq) && seq_lt(seq, run.right)) {
-            *b = run;
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* Is b among the blocks after `from` (the D-SACK block, if any, is not
  * compared: RFC 2883 §4 wants the block holding a duplicate next to it) */
 static int
@@ -127,8 +102,8 @@ tcp_sack_fill(struct stack *s, struct tcp_pcb *c, struct tcp_repr *r)
     }
     c->n_sack_recent = (uint8_t)keep;
     /* then the other runs, from the lowest */
-    for (const struct tcp_ooo *o = c->ooo; o && r->nsack < TCP_SACK_MAX; o = o->next)
-        if (tcp_ooo_block(c, o->seq, &b))
+    for (unsigned i = 0; i < c->n_ooo && r->nsack < TCP_SACK_MAX; i++)
+        if (tcp_ooo_block(c, c->ooo[i].left, &b))
             tcp_block_add(r, from, &b);
     s->stats.tcp.tx_sack_blocks += tcp_sack_fit(r);
 }
@@ -136,18 +111,11 @@ tcp_sack_fill(struct stack *s, struct tcp_pcb *c, struct tcp_repr *r)
 unsigned
 tcp_sack_room(const struct tcp_pcb *c)
 {
-    unsigned n = c->has_dsack, fit = (TCP_OPT_SPACE - (c->ts_ok ? TCP_TS_LEN : 0) - 4) / 8;
-    const struct tcp_ooo *o = c->ooo;
+    unsigned n = c->has_dsack + c->n_ooo; /* one block a run */
+    unsigned fit = (TCP_OPT_SPACE - (c->ts_ok ? TCP_TS_LEN : 0) - 4) / 8;
 
     if (!c->sack_ok)
         return 0;
-    while (o && n < fit) { /* one block a run */
-        tcp_seq right = tcp_ooo_end(o);
-        n++;
-        for (o = o->next; o && seq_le(o->seq, right); o = o->next)
-            if (seq_gt(tcp_ooo_end(o), right))
-                right = tcp_ooo_end(o);
-    }
     if (n > fit)
         n = fit;
     return n ? 4 + 8 * n : 0;

@@ -6,7 +6,9 @@
  *   t_delack  delayed ACK (RFC 1122 §4.2.3.2)
  *   t_persist zero-window probe (RFC 9293 §3.8.6.1), backing off
  *   t_keep    keepalive (RFC 1122 §4.2.3.6), off unless SO_KEEPALIVE
- *   t_2msl    TIME_WAIT, and the orphaned FIN_WAIT_2 limit
+ *   t_2msl    the orphaned FIN_WAIT_2 limit (TIME_WAIT is tcp_tw.c's)
+ * and, beside the connections, the SYN,ACKs of the listeners' SYN queues
+ * (tcp_syn.c) and the TIME_WAIT records (tcp_tw.c).
  *   t_reo     RACK's reordering window ends (tcp_rack.c, RFC 8985 §6.3)
  *   t_tlp     tail loss probe (tcp_rack.c, RFC 8985 §7)
  */
@@ -205,8 +207,12 @@ tcp_poll(struct stack *s)
 
     for (; c; c = next) {
         next = c->next;
+        if (c->state == TCP_LISTEN)
+            tcp_syn_poll(s, c);
         tcp_timers(s, c);
     }
+    tcp_tw_poll(s);
+    tcp_syn_log_poll(s);
     tcp_reap(s);
 }
 
@@ -223,6 +229,10 @@ tcp_poll_at(const struct stack *s)
         at = min_nonzero(at, c->t_2msl);
         at = min_nonzero(at, c->t_reo);
         at = min_nonzero(at, c->t_tlp);
+        if (c->state == TCP_LISTEN)
+            at = min_nonzero(at, tcp_syn_poll_at(s, c));
     }
+    at = min_nonzero(at, tcp_tw_poll_at(s));
+    at = min_nonzero(at, tcp_syn_log_at(s));
     return at ? at : STACK_NEVER;
 }

@@ -48,17 +48,24 @@ tcp_ts_now(const struct stack *s, const struct tcp_pcb *c)
  * SipHash of the 4-tuple under the ISN secret (RFC 6528's construction,
  * told apart from the ISN by a tag byte), so that TSvals reveal neither
  * our uptime nor the ISN, and a seeded run gives the same ones. */
-static uint32_t
-tcp_ts_offset(const struct stack *s, const struct tcp_pcb *c)
+uint32_t
+tcp_ts_offset4(const struct stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
+               uint16_t rport)
 {
     uint8_t t[13];
 
-    memcpy(t, &c->laddr, 4);
-    memcpy(t + 4, &c->raddr, 4);
-    memcpy(t + 8, &c->lport, 2);
-    memcpy(t + 10, &c->rport, 2);
+    memcpy(t, &laddr, 4);
+    memcpy(t + 4, &raddr, 4);
+    memcpy(t + 8, &lport, 2);
+    memcpy(t + 10, &rport, 2);
     t[12] = 'T';
     return (uint32_t)siphash24(s->tcp.isn_key, t, sizeof(t));
+}
+
+static uint32_t
+tcp_ts_offset(const struct stack *s, const struct tcp_pcb *c)
+{
+    return tcp_ts_offset4(s, c->laddr, c->lport, c->raddr, c->rport);
 }
 
 static void

@@ -590,8 +590,14 @@ step_connect(struct scen *sc)
         scen_connect(sc);
     if (!sc->c)
         return;
-    if (sc->c->state == TCP_CLOSED)
-        return; /* refused or timed out: scen_check_end says so */
+    if (sc->c->state == TCP_CLOSED) {
+        /* refused or timed out: scen_check_end says so; or the peer's FIN
+         * came and TIME_WAIT went to its record: the EOF is still read */
+        scen_read(sc, NULL, 0);
+        if (sc->eof)
+            scen_close(sc);
+        return;
+    }
     if (sc->c->state == TCP_SYN_SENT)
         return;
     if (!sc->replied) {

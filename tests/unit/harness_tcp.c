@@ -239,12 +239,10 @@ ht_syn_opts(struct ht_conn *k, struct h_env *e, struct tcp_pcb *l, uint16_t ppor
     }
     k->pseq = HT_PEER_ISN + 1;
     k->pack = k->iss + 1;
+    /* a half-open connection is an entry of the SYN queue, not a block
+     * (tcp_syn.c): k->c comes with the ACK (ht_ack_accept) */
     k->c = NULL;
-    for (struct tcp_pcb *c = e->s->tcp.pcbs; c; c = c->next)
-        if (c->listener == l && c->rport == pport)
-            k->c = c;
-    assert_non_null(k->c);
-    assert_int_equal(k->c->state, TCP_SYN_RECEIVED);
+    assert_non_null(ht_synq_find(l, pport));
     rec_clear(e->rec);
 }
 
@@ -269,9 +267,19 @@ ht_ack_accept(struct ht_conn *k)
     rec_clear(e->rec);
     ht_send(k, TCP_ACK, NULL, 0);
     ht_nsent(e, 0);
+    assert_null(ht_synq_find(k->l, k->pport));
+    k->c = tcp_accept(e->s, k->l, (void *)2);
+    assert_non_null(k->c);
     assert_int_equal(k->c->state, TCP_ESTABLISHED);
-    struct tcp_pcb *c = tcp_accept(e->s, k->l, (void *)2);
-    assert_ptr_equal(c, k->c);
+}
+
+struct tcp_syn_entry *
+ht_synq_find(const struct tcp_pcb *l, uint16_t pport)
+{
+    for (struct tcp_syn_entry *q = l->synq; q; q = q->next)
+        if (q->rport == pport)
+            return q;
+    return NULL;
 }
 
 struct tcp_repr

@@ -107,7 +107,8 @@ struct tcp_repr ht_only(struct h_env *e, uint8_t flags, tcp_seq seq, tcp_seq ack
 struct tcp_pcb *ht_listen(struct h_env *e, uint16_t port, uint32_t rcvbuf, int backlog);
 /* The peer's SYN from pport to l (MSS 1460, window 65535, window scale ws
  * or HT_NOWS); our SYN,ACK checked (MSS, window, the option iff offered);
- * k->c is the new child in SYN_RECEIVED. The recorder is cleared. */
+ * the half-open connection is an entry of l's SYN queue, k->c is NULL
+ * until the ACK makes the block. The recorder is cleared. */
 void ht_syn(struct ht_conn *k, struct h_env *e, struct tcp_pcb *l, uint16_t pport,
             int ws);
 /* As ht_syn, the peer's SYN also offering timestamps with TSval tsval;
@@ -116,8 +117,10 @@ void ht_syn(struct ht_conn *k, struct h_env *e, struct tcp_pcb *l, uint16_t ppor
 void ht_syn_ts(struct ht_conn *k, struct h_env *e, struct tcp_pcb *l, uint16_t pport,
                int ws, uint32_t tsval);
 /* The peer's ACK of our SYN: the child is established and accepted
- * (owner (void *)2). Nothing is sent. */
+ * (owner (void *)2) into k->c. Nothing is sent. */
 void ht_ack_accept(struct ht_conn *k);
+/* l's SYN-queue entry for the peer's port pport, or NULL. */
+struct tcp_syn_entry *ht_synq_find(const struct tcp_pcb *l, uint16_t pport);
 /* ht_listen(HT_PORT, rcvbuf, 4) + ht_syn(HT_PEER_PORT) + ht_ack_accept. */
 void ht_passive(struct ht_conn *k, struct h_env *e, uint32_t rcvbuf, int ws);
 /* As ht_passive with ht_syn_ts: the peer's TSval stays tsval. */

@@ -115,8 +115,9 @@ test_passive_open(void **state)
     /* the ACK completing the handshake may carry data itself */
     ht_syn(&k2, e, k.l, HT_PEER_PORT + 1, HT_NOWS);
     ht_data(&k2, 50);
+    k2.c = tcp_accept(e->s, k.l, (void *)2);
+    assert_non_null(k2.c);
     assert_int_equal(k2.c->state, TCP_ESTABLISHED);
-    assert_int_equal(tcp_accept(e->s, k.l, (void *)2), k2.c);
     ht_recv_expect(e, k2.c, 0, 50);
     assert_int_equal(h_stat(e, "tcp.rx_out_of_window"), 0);
 }
@@ -131,7 +132,7 @@ test_passive_backlog(void **state)
     ht_syn(&a, e, l, 40001, HT_NOWS);
     ht_syn(&b, e, l, 40002, HT_NOWS); /* the SYN queue has room */
     ht_send(&a, TCP_ACK, NULL, 0);
-    assert_int_equal(a.c->state, TCP_ESTABLISHED);
+    assert_null(ht_synq_find(l, 40001)); /* now a block, on the accept queue */
     assert_int_equal(l->n_accept, 1);
     /* accept queue full: a new SYN is dropped without an answer (the
      * peer retries), and b's ACK leaves b in SYN_RECEIVED */
@@ -140,19 +141,22 @@ test_passive_backlog(void **state)
     assert_int_equal(h_stat(e, "tcp.rx_accept_queue_full"), 1);
     ht_send(&b, TCP_ACK, NULL, 0);
     ht_nsent(e, 0);
-    assert_int_equal(b.c->state, TCP_SYN_RECEIVED);
+    assert_non_null(ht_synq_find(l, 40002)); /* still half-open */
     assert_int_equal(h_stat(e, "tcp.rx_accept_queue_full"), 2);
     assert_int_equal(h_stat(e, "tcp.passive_opens"), 2);
 
-    assert_ptr_equal(tcp_accept(e->s, l, (void *)2), a.c);
+    a.c = tcp_accept(e->s, l, (void *)2);
+    assert_non_null(a.c);
     ht_send(&b, TCP_ACK, NULL, 0); /* b's ACK again: room now */
+    b.c = tcp_accept(e->s, l, (void *)2);
+    assert_non_null(b.c);
     assert_int_equal(b.c->state, TCP_ESTABLISHED);
-    assert_ptr_equal(tcp_accept(e->s, l, (void *)2), b.c);
     ht_syn(&c, e, l, 40003, HT_NOWS);
 
-    /* closing the listener takes its half-open child with it (RST) and
-     * leaves the accepted ones alone */
-    assert_int_equal(ht_npcbs(e), 4);
+    /* closing the listener takes its half-open connection with it (RST)
+     * and leaves the accepted ones alone */
+    assert_int_equal(ht_npcbs(e), 3); /* the half-open one is no block */
+    assert_int_equal(l->n_syn, 1);
     tcp_close(e->s, l);
     ht_only(e, TCP_RST, c.iss + 1, 0, 0, 0);
     assert_int_equal(ht_npcbs(e), 2);
@@ -284,6 +288,20 @@ test_simultaneous_open(void **state)
         ht_nsent(e, 0);
         assert_int_equal(k.c->state, TCP_ESTABLISHED);
     }
+    /* a RST at RCV.NXT in SYN_RECEIVED: refused (RFC 9293 §3.10.7.4) */
+    ht_connect(&k, e, HT_PEER_PORT + 2);
+    struct ht_seg syn = {.sport = k.pport,
+                         .dport = k.lport,
+                         .seq = HT_PEER_ISN,
+                         .flags = TCP_SYN,
+                         .wnd = 65535,
+                         .mss = 1000,
+                         .wscale = -1};
+    ht_input(e, &syn);
+    assert_int_equal(k.c->state, TCP_SYN_RECEIVED);
+    ht_send_at(&k, TCP_RST, HT_PEER_ISN + 1, 0, NULL, 0);
+    assert_int_equal(k.c->state, TCP_CLOSED);
+    assert_int_equal(tcp_take_error(k.c), ECONNREFUSED);
 }
 
 static void
@@ -382,7 +400,7 @@ test_out_of_order(void **state)
     ht_send_at(&k, TCP_ACK, base + 300, k.pack, b + 300, 100);
     ht_only(e, TCP_ACK, k.iss + 1, base + 501, 65535, 0);
     assert_int_equal(k.c->state, TCP_CLOSE_WAIT);
-    assert_int_equal(k.c->ooo_segs, 0);
+    assert_int_equal(k.c->n_ooo, 0);
     ht_recv_expect(e, k.c, 0, 500);
     assert_int_equal(tcp_recv(e->s, k.c, b, sizeof(b)), 0); /* EOF */
 }
@@ -454,8 +472,8 @@ test_window_limits(void **state)
     ht_peer_bytes(b, 4096 + 4000, 200);
     ht_send_at(&k, TCP_ACK, base + 4096 + 4000, k.pack, b, 200);
     ht_nsent(e, 1); /* out of order: a dup ACK */
-    assert_int_equal(k.c->ooo_segs, 1);
-    assert_int_equal(k.c->ooo->len, 96);
+    assert_int_equal(k.c->n_ooo, 1);
+    assert_int_equal(k.c->ooo[0].right - k.c->ooo[0].left, 96);
 }
 
 /* ---- closing ---- */
@@ -475,20 +493,29 @@ test_close_us_first(void **state)
     assert_int_equal(k.c->state, TCP_FIN_WAIT_2);
     ht_at(e, e->now + SEC);
     ht_fin(&k);
-    assert_int_equal(k.c->state, TCP_TIME_WAIT);
+    /* TIME_WAIT is a record; the orphaned block and its rings are gone */
     ht_only(e, TCP_ACK, k.iss + 2, k.pseq, 65535, 0);
+    k.c = NULL;
+    assert_int_equal(ht_npcbs(e), 1);
+    assert_int_equal(tcp_tw_count(e->s), 1);
     uint64_t tw = e->now;
-    assert_int_equal(k.c->t_2msl, tw + 60 * SEC); /* 2 MSL, MSL 30 s */
+    assert_int_equal(e->s->tcp.tw->t_2msl, tw + 60 * SEC); /* 2 MSL, MSL 30 s */
     /* a retransmitted FIN is ACKed again and restarts 2 MSL (§3.10.7.4) */
     ht_at(e, tw + 10 * SEC);
     ht_send_at(&k, TCP_FIN | TCP_ACK, k.pseq - 1, k.pack, NULL, 0);
     ht_only(e, TCP_ACK, k.iss + 2, k.pseq, 65535, 0);
+    /* a bare ACK at RCV.NXT needs nothing; data gets an ACK */
+    ht_send(&k, TCP_ACK, NULL, 0);
+    ht_nsent(e, 0);
+    ht_send(&k, TCP_ACK, (const uint8_t *)"late", 4);
+    ht_only(e, TCP_ACK, k.iss + 2, k.pseq, 65535, 0);
     tw += 10 * SEC;
     ht_at(e, tw + 60 * SEC - 1);
-    assert_int_equal(ht_npcbs(e), 2);
-    assert_int_equal(k.c->state, TCP_TIME_WAIT);
+    assert_int_equal(tcp_tw_count(e->s), 1);
+    assert_int_equal(stack_poll_at(e->s), tw + 60 * SEC);
     ht_at(e, tw + 60 * SEC);
-    assert_int_equal(ht_npcbs(e), 1); /* CLOSED, and freed: nobody holds it */
+    assert_int_equal(tcp_tw_count(e->s), 0);
+    assert_int_equal(tcp_mem_used(e->s), sizeof(struct tcp_pcb)); /* the listener */
     ht_nsent(e, 0);
 }
 
@@ -565,9 +592,12 @@ test_simultaneous_close(void **state)
     ht_only(e, TCP_ACK, k.iss + 2, k.pseq, 65535, 0);
     ht_ack(&k, k.iss + 2);
     ht_nsent(e, 0);
-    assert_int_equal(k.c->state, TCP_TIME_WAIT);
+    /* TIME_WAIT is a record; the block the socket still holds is CLOSED
+     * (as Linux's socket once its timewait sock takes over) */
+    assert_int_equal(tcp_tw_count(e->s), 1);
+    assert_int_equal(k.c->state, TCP_CLOSED);
     ht_at(e, e->now + 60 * SEC);
-    assert_int_equal(k.c->state, TCP_CLOSED); /* the socket still holds it */
+    assert_int_equal(tcp_tw_count(e->s), 0);
     assert_int_equal(tcp_recv(e->s, k.c, e->buf2, 1), 0);
     assert_int_equal(tcp_take_error(k.c), 0);
 
@@ -579,7 +609,8 @@ test_simultaneous_close(void **state)
     ht_only(e, TCP_FIN | TCP_ACK, k2.iss + 1, k2.pseq, 65535, 0);
     k2.pack = k2.iss + 2;
     ht_fin(&k2);
-    assert_int_equal(k2.c->state, TCP_TIME_WAIT);
+    assert_int_equal(k2.c->state, TCP_CLOSED);
+    assert_int_equal(tcp_tw_count(e->s), 1);
     ht_only(e, TCP_ACK, k2.iss + 2, k2.pseq, 65535, 0);
 }
 
@@ -601,10 +632,11 @@ test_half_close(void **state)
     ht_only(e, TCP_ACK, k.iss + 2, k.pseq, 65535, 0);
     ht_recv_expect(e, k.c, 0, 2460);
     ht_fin(&k);
-    assert_int_equal(k.c->state, TCP_TIME_WAIT);
+    assert_int_equal(tcp_tw_count(e->s), 1);
     ht_only(e, TCP_ACK, k.iss + 2, k.pseq, 65535, 0);
     assert_int_equal(tcp_recv(e->s, k.c, e->buf2, 1), 0);
     ht_at(e, e->now + 60 * SEC);
+    assert_int_equal(tcp_tw_count(e->s), 0);
     assert_int_equal(k.c->state, TCP_CLOSED);
     tcp_close(e->s, k.c);
     assert_int_equal(ht_npcbs(e), 1);
@@ -641,8 +673,25 @@ to_state(struct ht_conn *k, int st)
         break;
     default: break;
     }
-    assert_int_equal(k->c->state, st);
+    if (st == TCP_TIME_WAIT) { /* a record; the block is CLOSED */
+        assert_non_null(tcp_tw_lookup(e->s, H_IP_US, k->lport, H_IP_PEER, k->pport));
+        assert_int_equal(k->c->state, TCP_CLOSED);
+    } else {
+        assert_int_equal(k->c->state, st);
+    }
     rec_clear(e->rec);
+}
+
+/* k is in state st still (TIME_WAIT: its record is there). */
+static void
+expect_state(struct ht_conn *k, int st)
+{
+    if (st == TCP_TIME_WAIT)
+        assert_non_null(tcp_tw_lookup(k->e->s, H_IP_US, k->lport, H_IP_PEER, k->pport));
+    else if (st == TCP_SYN_RECEIVED)
+        assert_non_null(ht_synq_find(k->l, k->pport));
+    else
+        assert_int_equal(k->c->state, st);
 }
 
 static void
@@ -670,25 +719,29 @@ test_rst_in_each_state(void **state)
         ht_syn(&k, e, l, (uint16_t)(41000 + i), HT_NOWS);
         if (st != TCP_SYN_RECEIVED)
             ht_ack_accept(&k);
-        to_state(&k, st);
-        tcp_seq snd_nxt = k.c->snd_nxt;
+        if (st != TCP_SYN_RECEIVED)
+            to_state(&k, st);
+        tcp_seq snd_nxt = k.c ? k.c->snd_nxt : k.iss + 1;
         /* RFC 5961 §3.2: in the window but not RCV.NXT: a challenge ACK */
         ht_send_at(&k, TCP_RST, k.pseq + 1, 0, NULL, 0);
         ht_only(e, TCP_ACK, snd_nxt, k.pseq, -1, 0);
-        assert_int_equal(k.c->state, st);
+        expect_state(&k, st);
         assert_int_equal(h_stat(e, "tcp.rx_rst_challenged"), ++challenged);
         /* outside the window: dropped without a word */
         ht_send_at(&k, TCP_RST, k.pseq - 1, 0, NULL, 0);
         ht_send_at(&k, TCP_RST, k.pseq + 70000, 0, NULL, 0);
         ht_nsent(e, 0);
-        assert_int_equal(k.c->state, st);
+        expect_state(&k, st);
         /* exactly RCV.NXT: the connection is reset */
-        size_t n = ht_npcbs(e);
         ht_send_at(&k, TCP_RST, k.pseq, 0, NULL, 0);
         ht_nsent(e, 0);
-        if (st == TCP_SYN_RECEIVED) { /* a child nobody accepted: gone */
-            assert_int_equal(ht_npcbs(e), n - 1);
+        if (st == TCP_SYN_RECEIVED) { /* a half-open connection: gone */
+            assert_null(ht_synq_find(l, k.pport));
             assert_int_equal(l->n_syn, 0);
+            continue;
+        }
+        if (st == TCP_TIME_WAIT) {
+            assert_int_equal(tcp_tw_count(e->s), 0);
             continue;
         }
         assert_int_equal(k.c->state, TCP_CLOSED);
@@ -815,19 +868,22 @@ test_time_wait_reuse(void **state)
     ht_passive(&k, e, 0, HT_NOWS);
     to_state(&k, TCP_TIME_WAIT);
     tcp_close(e->s, k.c);
-    assert_int_equal(ht_npcbs(e), 2);
+    k.c = NULL;
+    assert_int_equal(ht_npcbs(e), 1); /* the listener; TIME_WAIT is a record */
+    assert_int_equal(tcp_tw_count(e->s), 1);
     /* an old SYN (below RCV.NXT) is answered with an ACK; no reuse */
     ht_raw(e, HT_PEER_PORT, HT_PORT, TCP_SYN, k.pseq - 100, 0, NULL, 0);
     ht_only(e, TCP_ACK, k.iss + 2, k.pseq, 65535, 0);
-    assert_int_equal(k.c->state, TCP_TIME_WAIT);
+    assert_int_equal(tcp_tw_count(e->s), 1);
     /* a new SYN above RCV.NXT, with a listener: TIME_WAIT ends, a new
      * connection starts (as Linux) */
     ht_at(e, H_T0 + SEC);
     ht_raw(e, HT_PEER_PORT, HT_PORT, TCP_SYN, k.pseq + 100000, 0, NULL, 0);
     assert_int_equal(h_stat(e, "tcp.time_wait_reused"), 1);
+    assert_int_equal(tcp_tw_count(e->s), 0);
     /* RFC 6528: the same 4-tuple 1 s later: the ISN moved 250000 (4 us) */
     ht_only(e, TCP_SYN | TCP_ACK, k.iss + 250000, k.pseq + 100001, 65535, 0);
-    assert_int_equal(ht_npcbs(e), 2); /* the listener and the new child */
+    assert_int_equal(ht_npcbs(e), 1); /* the listener; the new one is an entry */
     assert_int_equal(k.l->n_syn, 1);
 
     /* without a listener (our end opened actively), no reuse */
@@ -835,12 +891,55 @@ test_time_wait_reuse(void **state)
     tcp_shutdown(e->s, a.c, 1);
     ht_ack(&a, a.iss + 2);
     ht_fin(&a);
-    assert_int_equal(a.c->state, TCP_TIME_WAIT);
+    assert_int_equal(a.c->state, TCP_CLOSED);
+    assert_int_equal(tcp_tw_count(e->s), 1);
     rec_clear(e->rec);
     ht_send_at(&a, TCP_SYN, a.pseq + 100000, 0, NULL, 0);
-    assert_int_equal(a.c->state, TCP_TIME_WAIT);
+    assert_int_equal(tcp_tw_count(e->s), 1);
     assert_int_equal(h_stat(e, "tcp.time_wait_reused"), 1);
     ht_only(e, TCP_ACK, a.iss + 2, a.pseq, 65535, 0);
+}
+
+/* TIME_WAIT with timestamps (RFC 7323): PAWS answers an old TSval with an
+ * ACK; a SYN below RCV.NXT but with a newer TSval ends the record, as
+ * Linux's tcp_timewait_state_process. The record is a few dozen bytes. */
+static void
+test_time_wait_timestamps(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+    const uint32_t P0 = 1000;
+
+    assert_true(sizeof(struct tcp_tw) <= 64);
+    ht_passive_ts(&k, e, 0, HT_NOWS, P0);
+    uint64_t before = tcp_mem_used(e->s);
+    to_state(&k, TCP_TIME_WAIT);
+    tcp_close(e->s, k.c);
+    k.c = NULL;
+    /* the block and both rings gave way to one record */
+    assert_int_equal(before - tcp_mem_used(e->s), sizeof(struct tcp_pcb) +
+                                                      2 * TCP_BUF_DEFAULT -
+                                                      sizeof(struct tcp_tw));
+    struct tcp_tw *tw = tcp_tw_lookup(e->s, H_IP_US, HT_PORT, H_IP_PEER, HT_PEER_PORT);
+    assert_non_null(tw);
+    uint32_t ts_off = tw->ts_off;
+    /* RFC 7323 §5.3 R1: an old TSval is answered and dropped */
+    k.ptsval = P0 - 1;
+    ht_send(&k, TCP_ACK, NULL, 0);
+    struct tcp_repr r = ht_only(e, TCP_ACK, k.iss + 2, k.pseq, 65535, 0);
+    assert_int_equal(r.has_ts, 1);
+    assert_int_equal(r.tsval, (uint32_t)(e->now / 1000) + ts_off);
+    assert_int_equal(r.tsecr, P0);
+    assert_int_equal(h_stat(e, "tcp.rx_paws"), 1);
+    /* a RST with an old TSval does nothing */
+    ht_send_at(&k, TCP_RST, k.pseq, 0, NULL, 0);
+    assert_int_equal(tcp_tw_count(e->s), 1);
+    /* a SYN at a lower sequence number but a newer TSval: reuse */
+    k.ptsval = P0 + 100;
+    ht_send_at(&k, TCP_SYN, k.pseq - 1000, 0, NULL, 0);
+    assert_int_equal(tcp_tw_count(e->s), 0);
+    assert_int_equal(h_stat(e, "tcp.time_wait_reused"), 1);
+    ht_nsent(e, 1); /* the SYN,ACK of the new connection */
 }
 
 static void
@@ -926,6 +1025,7 @@ main(void)
         T(test_bad_acks),
         T(test_rst_closed_port),
         T(test_time_wait_reuse),
+        T(test_time_wait_timestamps),
         T(test_close_unread_and_abort),
         cmocka_unit_test(test_every_transition_taken),
     };

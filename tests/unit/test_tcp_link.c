@@ -217,7 +217,8 @@ link_close(struct link *L)
     tcp_close(L->e[1].s, L->e[1].c);
     L->e[1].c = NULL;
     tcp_close(L->e[1].s, L->l);
-    while (npcbs(L->e[0].s) || npcbs(L->e[1].s))
+    while (npcbs(L->e[0].s) || npcbs(L->e[1].s) || tcp_tw_count(L->e[0].s) ||
+           tcp_tw_count(L->e[1].s))
         link_step(L);
     for (int i = 0; i < 2; i++) {
         assert_int_equal(L->e[i].s->pool.in_use, 0);

@@ -186,6 +186,8 @@ test_sack_negotiation(void **state)
     struct ht_conn k4;
     struct tcp_pcb *l = ht_listen(e, HT_PORT + 1, 0, 4);
     ht_syn(&k4, e, l, HT_PEER_PORT + 9, HT_NOWS);
+    assert_int_equal(ht_synq_find(l, HT_PEER_PORT + 9)->sack_ok, 0);
+    ht_ack_accept(&k4);
     assert_int_equal(k4.c->sack_ok, 0);
 }
 

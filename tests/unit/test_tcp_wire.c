@@ -448,9 +448,11 @@ test_ring_wrap(void **state)
     assert_int_equal(r.head, 1);
     assert_int_equal(ring_peek(&r, 0, out, 8), 3);
     assert_memory_equal(out, "jkl", 3);
-    ring_drop(&r, 100); /* more than held: empties, head back at 0 */
+    /* more than held: empties; the head stays, as the free space after it
+     * may hold out-of-order bytes (ring_write_at) */
+    ring_drop(&r, 100);
     assert_int_equal(r.len, 0);
-    assert_int_equal(r.head, 0);
+    assert_int_equal(r.head, 4);
     ring_free(&r);
     assert_null(r.buf);
 

@@ -50,7 +50,8 @@
     X(rx_syn_queue_full) X(rx_accept_queue_full) X(rx_icmp_soft) X(challenge_acks)            \
     X(challenge_limited) X(tx_segments) X(tx_data_bytes) X(tx_rst)            \
     X(tx_nobufs) X(rto_expired) X(fast_retransmits) X(retransmitted_segs)     \
-    X(persist_probes) X(keepalive_probes) X(delayed_acks) X(active_opens)     \
+    X(persist_probes) X(persist_timed_out) X(orphan_timed_out) X(fin_wait_2_timed_out) \
+    X(keepalive_probes) X(delayed_acks) X(active_opens)     \
     X(passive_opens) X(established) X(aborted) X(timed_out) X(time_wait_reused)  \
     X(rx_icmp_short) X(rx_icmp_no_conn) X(rx_icmp_bad_seq) X(rx_icmp_pmtu_stale)   \
     X(rx_icmp_pmtu_handshake) X(pmtu_lowered) X(pmtu_clamped) X(pmtu_blackhole)    \

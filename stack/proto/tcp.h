@@ -71,6 +71,7 @@ enum tcp_state {
                                  2 * backlog; then SYN cookies */
 #define TCP_SYN_RETRIES 6     /* as Linux tcp_syn_retries */
 #define TCP_DATA_RETRIES 15   /* as Linux tcp_retries2 */
+#define TCP_ORPHAN_RETRIES 8  /* as Linux tcp_orphan_retries (0 means 8) */
 #define TCP_RTO_INITIAL_US 1000000 /* RFC 6298 §2.1 */
 #define TCP_RTO_MAX_US 60000000    /* RFC 6298 §2.5 allows a maximum >= 60 s */
 #define TCP_DELACK_US 200000       /* RFC 1122 §4.2.3.2: < 0.5 s; the issue: 200 ms */
@@ -211,6 +212,9 @@ struct tcp_pcb {
     uint64_t rtt_start_us;
     uint8_t backoff;      /* consecutive RTO expiries */
     uint8_t persist_shift;
+    uint8_t probes_out;   /* zero-window probes no ACK answered (Linux's
+                             icsk_probes_out) */
+    uint64_t persist_since_us; /* the first probe of this shut window; 0: none */
     uint32_t retransmits; /* total, for TCP_INFO */
 
     /* RFC 5681 / RFC 6582 */

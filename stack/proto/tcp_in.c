@@ -352,6 +352,7 @@ tcp_window_update(struct tcp_pcb *c, const struct tcp_seg *g)
         if (c->snd_wnd > 0) {
             c->t_persist = 0;
             c->persist_shift = 0;
+            c->persist_since_us = 0;
         }
     }
 }
@@ -420,6 +421,7 @@ tcp_check_ack(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
         tcp_send_challenge_ack(s, c);
         return STEP_DROP;
     }
+    c->probes_out = 0; /* the peer is alive (as Linux's tcp_ack) */
     if (c->sb.seg) { /* SACK: RFC 6675 and RACK-TLP decide */
         int advanced = seq_gt(ack, c->snd_una);
         if (advanced)

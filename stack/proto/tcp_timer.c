@@ -4,11 +4,16 @@
  * Each connection has deadline fields (0 = off), checked by tcp_poll():
  *   t_rexmt   retransmission (RFC 6298): back off, go back to SND.UNA
  *   t_delack  delayed ACK (RFC 1122 §4.2.3.2)
- *   t_persist zero-window probe (RFC 9293 §3.8.6.1), backing off
+ *   t_persist zero-window probe (RFC 9293 §3.8.6.1), backing off; gives up
+ *             after unanswered probes, an orphan also after a long shut window
  *   t_keep    keepalive (RFC 1122 §4.2.3.6), off unless SO_KEEPALIVE
- *   t_2msl    the orphaned FIN_WAIT_2 limit (TIME_WAIT is tcp_tw.c's)
+ *   t_2msl    the orphaned FIN_WAIT_2 limit (tcp_fin_timeout; TIME_WAIT is
+ *             tcp_tw.c's)
  * and, beside the connections, the SYN,ACKs of the listeners' SYN queues
  * (tcp_syn.c) and the TIME_WAIT records (tcp_tw.c).
+ * Every wait has an end: retransmission, probing and keepalive give up
+ * after a bounded number of tries (fewer for an orphan, one the
+ * application closed), each counted by its reason.
  *   t_reo     RACK's reordering window ends (tcp_rack.c, RFC 8985 §6.3)
  *   t_tlp     tail loss probe (tcp_rack.c, RFC 8985 §7)
  */
@@ -82,12 +87,31 @@ tcp_timer_rexmt_restart(struct stack *s, struct tcp_pcb *c)
     c->t_rexmt = s->now_us + tcp_backed_off_rto(c);
 }
 
+/* The application let go of c (a child waiting for accept() is not an
+ * orphan: its listener holds it). */
+static int
+tcp_orphan(const struct tcp_pcb *c)
+{
+    return c->app_closed && !c->listener;
+}
+
+/* Give up on c: the peer is gone. why counts the reason. */
+static void
+tcp_give_up(struct stack *s, struct tcp_pcb *c, uint64_t *why)
+{
+    (*why)++;
+    s->stats.tcp.timed_out++;
+    tcp_drop(s, c, ETIMEDOUT);
+}
+
 static void
 tcp_timer_rexmt(struct stack *s, struct tcp_pcb *c)
 {
-    int limit = c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED
-                    ? TCP_SYN_RETRIES
-                    : TCP_DATA_RETRIES;
+    int syn = c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED;
+    /* an orphan gets fewer tries (Linux's tcp_orphan_retries) */
+    int limit = syn             ? TCP_SYN_RETRIES
+                : tcp_orphan(c) ? TCP_ORPHAN_RETRIES
+                                : TCP_DATA_RETRIES;
 
     c->t_rexmt = 0;
     /* nothing was ever sent past SND.UNA: the timer ran for a segment that
@@ -98,6 +122,8 @@ tcp_timer_rexmt(struct stack *s, struct tcp_pcb *c)
         return;
     }
     if (c->backoff >= limit) {
+        if (!syn && tcp_orphan(c))
+            s->stats.tcp.orphan_timed_out++;
         s->stats.tcp.timed_out++;
         tcp_drop(s, c, ETIMEDOUT);
         return;
@@ -121,11 +147,38 @@ tcp_timer_rexmt(struct stack *s, struct tcp_pcb *c)
         tcp_timer_rexmt_restart(s, c);
 }
 
+/* Every wait has an end. RFC 1122 §4.2.2.17: probing goes on as long as
+ * the receiver answers; any ACK answers, even one keeping the window
+ * shut (tcp_check_ack clears probes_out, as Linux's tcp_ack does). As
+ * Linux's tcp_probe_timer: TCP_DATA_RETRIES unanswered probes in a row
+ * end the connection, TCP_ORPHAN_RETRIES for an orphan. An orphan also
+ * gives up when the window has stayed shut for TCP_FIN_TIMEOUT_US, even
+ * if each probe is answered: nobody will ever read what it holds, and
+ * such a peer would keep it for ever (Linux bounds it only by memory,
+ * or TCP_USER_TIMEOUT). Returns 1 if c was dropped. */
+static int
+tcp_persist_give_up(struct stack *s, struct tcp_pcb *c)
+{
+    if (!tcp_orphan(c)) {
+        if (c->probes_out < TCP_DATA_RETRIES)
+            return 0;
+        tcp_give_up(s, c, &s->stats.tcp.persist_timed_out);
+        return 1;
+    }
+    if (c->probes_out < TCP_ORPHAN_RETRIES &&
+        !(c->persist_since_us && s->now_us - c->persist_since_us >= TCP_FIN_TIMEOUT_US))
+        return 0;
+    tcp_give_up(s, c, &s->stats.tcp.orphan_timed_out);
+    return 1;
+}
+
 static void
 tcp_timer_persist(struct stack *s, struct tcp_pcb *c)
 {
     uint64_t d = c->rto_us > TCP_PERSIST_MIN_US ? c->rto_us : TCP_PERSIST_MIN_US;
 
+    if (tcp_persist_give_up(s, c))
+        return;
     /* RFC 1122 §4.2.2.17: probe while the window stays shut, backing off.
      * The probe carries an old sequence number, so the peer answers with
      * an ACK showing its window, and no sequence space is used. */
@@ -138,6 +191,9 @@ tcp_timer_persist(struct stack *s, struct tcp_pcb *c)
         }
     } else {
         tcp_xmit(s, c, c->snd_una - 1, 0, 0);
+        c->probes_out++;
+        if (!c->persist_since_us)
+            c->persist_since_us = s->now_us;
     }
     /* the first probe came after one RTO; each next waits twice as long */
     if (c->persist_shift < 8)
@@ -163,6 +219,8 @@ tcp_timer_keep(struct stack *s, struct tcp_pcb *c)
 static void
 tcp_timer_2msl(struct stack *s, struct tcp_pcb *c)
 {
+    if (c->state == TCP_FIN_WAIT_2) /* an orphan: tcp_fin_timeout ran out */
+        s->stats.tcp.fin_wait_2_timed_out++;
     c->t_2msl = 0;
     tcp_drop(s, c, 0);
 }
@@ -186,8 +244,11 @@ tcp_timers(struct stack *s, struct tcp_pcb *c)
     }
     if (c->t_reo && c->t_reo <= now)
         tcp_reo_fire(s, c);
-    if (c->t_persist && c->t_persist <= now)
+    if (c->t_persist && c->t_persist <= now) {
         tcp_timer_persist(s, c);
+        if (c->state == TCP_CLOSED)
+            return 0;
+    }
     if (c->t_keep && c->t_keep <= now) {
         tcp_timer_keep(s, c);
         if (c->state == TCP_CLOSED)

@@ -537,6 +537,7 @@ test_orphan_fin_wait_2(void **state)
     ht_at(e, t + 60 * SEC);
     assert_int_equal(ht_npcbs(e), 1);
     ht_nsent(e, 0);
+    assert_int_equal(h_stat(e, "tcp.fin_wait_2_timed_out"), 1);
 }
 
 static void

@@ -376,6 +376,154 @@ test_zero_window_persist(void **state)
     ht_only(e, TCP_ACK | TCP_PSH, una + 100, k.pseq, -1, 520);
 }
 
+/* ---- every wait has an end ---- */
+
+/* The window shut on data of ours (the peer acknowledged all of 1000
+ * bytes with window 0), 500 more bytes waiting: the persist timer runs.
+ * Returns the sequence number a probe carries (SND.UNA - 1). */
+static tcp_seq
+shut_window(struct h_env *e, struct ht_conn *k)
+{
+    tcp_seq s0 = k->iss + 1;
+
+    app_send(e, k->c, 1000);
+    ht_only(e, TCP_ACK | TCP_PSH, s0, k->pseq, -1, 1000);
+    ht_at(e, e->now + 100 * MS);
+    k->pwnd = 0;
+    ht_ack(k, s0 + 1000);
+    app_send(e, k->c, 500);
+    ht_nsent(e, 0);
+    assert_true(k->c->t_persist > e->now);
+    return s0 + 999;
+}
+
+/* The persist timer fires: one probe, SND.UNA - 1 without data. */
+static void
+probe_at_deadline(struct h_env *e, struct ht_conn *k, tcp_seq probe_seq)
+{
+    uint64_t at = k->c->t_persist;
+
+    assert_true(at > e->now);
+    ht_at(e, at - 1);
+    ht_nsent(e, 0);
+    ht_at(e, at);
+    ht_only(e, TCP_ACK, probe_seq, k->pseq, -1, 0);
+}
+
+/* RFC 1122 §4.2.2.17: a sender keeps probing a shut window as long as the
+ * receiver answers. An ACK, even one that keeps the window at 0, answers
+ * (as Linux: tcp_ack resets icsk_probes_out for every ACK that is not
+ * older than SND.UNA). TCP_DATA_RETRIES (Linux's tcp_retries2, 15) probes
+ * in a row without an answer: the peer is gone, ETIMEDOUT. */
+static void
+test_persist_gives_up(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+
+    ht_active(&k, e, HT_NOWS, 100 * MS);
+    tcp_seq probe = shut_window(e, &k);
+    for (int i = 0; i < 20; i++) { /* answered, window still shut */
+        probe_at_deadline(e, &k, probe);
+        ht_ack(&k, probe + 1);
+        ht_nsent(e, 0);
+    }
+    assert_int_equal(k.c->state, TCP_ESTABLISHED);
+    for (int i = 0; i < 15; i++) /* silence */
+        probe_at_deadline(e, &k, probe);
+    assert_int_equal(k.c->state, TCP_ESTABLISHED);
+    uint64_t at = k.c->t_persist;
+    ht_at(e, at - 1);
+    assert_int_equal(k.c->state, TCP_ESTABLISHED);
+    ht_at(e, at);
+    ht_nsent(e, 0);
+    assert_int_equal(k.c->state, TCP_CLOSED);
+    assert_int_equal(tcp_take_error(k.c), ETIMEDOUT);
+    assert_int_equal(h_stat(e, "tcp.persist_probes"), 35);
+    assert_int_equal(h_stat(e, "tcp.persist_timed_out"), 1);
+    assert_int_equal(h_stat(e, "tcp.timed_out"), 1);
+    assert_int_equal(k.c->t_persist, 0);
+}
+
+/* An orphan (the application closed) in FIN_WAIT_1 with data it cannot
+ * send: a peer that answers every probe with a shut window would keep it
+ * for ever. It gives up once the window has stayed shut for
+ * TCP_FIN_TIMEOUT_US (60 s, Linux's tcp_fin_timeout; Linux bounds such
+ * orphans only by memory or TCP_USER_TIMEOUT), and a silent peer after
+ * TCP_ORPHAN_RETRIES (8, Linux's tcp_orphan_retries) unanswered probes. */
+static void
+test_orphan_zero_window(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k, q;
+
+    ht_active(&k, e, HT_NOWS, 100 * MS);
+    tcp_seq probe = shut_window(e, &k);
+    tcp_close(e->s, k.c);
+    ht_nsent(e, 0); /* the FIN waits behind the data */
+    assert_int_equal(k.c->state, TCP_FIN_WAIT_1);
+    probe_at_deadline(e, &k, probe);
+    uint64_t first = e->now, last = 0;
+    while (ht_npcbs(e) && e->now - first < 3600 * SEC) { /* answered, still shut */
+        ht_ack(&k, probe + 1);
+        last = e->now;
+        ht_at(e, k.c->t_persist);
+        if (ht_npcbs(e)) {
+            ht_only(e, TCP_ACK, probe, k.pseq, -1, 0);
+            assert_int_equal(k.c->state, TCP_FIN_WAIT_1);
+        }
+    }
+    assert_true(last - first < 60 * SEC);
+    assert_true(e->now - first >= 60 * SEC);
+    ht_nsent(e, 0);
+    assert_int_equal(ht_npcbs(e), 0); /* gone, and freed */
+    assert_int_equal(h_stat(e, "tcp.orphan_timed_out"), 1);
+
+    /* a silent peer: 8 probes (the RTO is 200 ms: the last leaves 51 s
+     * after the first), then the orphan gives up */
+    ht_active(&q, e, HT_NOWS, 1 * MS);
+    probe = shut_window(e, &q);
+    tcp_close(e->s, q.c);
+    for (int i = 0; i < 8; i++)
+        probe_at_deadline(e, &q, probe);
+    ht_at(e, q.c->t_persist);
+    ht_nsent(e, 0);
+    assert_int_equal(ht_npcbs(e), 0);
+    assert_int_equal(h_stat(e, "tcp.orphan_timed_out"), 2);
+    assert_int_equal(h_stat(e, "tcp.persist_timed_out"), 0);
+}
+
+/* An orphan whose FIN nobody acknowledges (LAST_ACK here) retransmits it
+ * TCP_ORPHAN_RETRIES (8) times, not the TCP_DATA_RETRIES (15) of a
+ * connection an application still holds (Linux's tcp_orphan_retries in
+ * tcp_write_timeout). */
+static void
+test_orphan_fin_retries(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+
+    ht_active(&k, e, HT_NOWS, 100 * MS);
+    ht_fin(&k);
+    ht_only(e, TCP_ACK, k.iss + 1, k.pseq, -1, 0);
+    tcp_close(e->s, k.c);
+    assert_int_equal(k.c->state, TCP_LAST_ACK);
+    ht_only(e, TCP_ACK | TCP_FIN, k.iss + 1, k.pseq, -1, 0);
+    int n = 0;
+    while (ht_npcbs(e) && n < 20) {
+        ht_at(e, k.c->t_rexmt);
+        if (ht_npcbs(e)) {
+            ht_only(e, TCP_ACK | TCP_FIN, k.iss + 1, k.pseq, -1, 0);
+            n++;
+        }
+    }
+    ht_nsent(e, 0);
+    assert_int_equal(n, 8);
+    assert_int_equal(h_stat(e, "tcp.rto_expired"), 8);
+    assert_int_equal(h_stat(e, "tcp.orphan_timed_out"), 1);
+    assert_int_equal(h_stat(e, "tcp.timed_out"), 1);
+}
+
 /* ---- keepalive, delayed ACK, Nagle ---- */
 
 static void
@@ -572,6 +720,9 @@ main(void)
         cmocka_unit_test_teardown(test_fast_retransmit_newreno, h_teardown),
         cmocka_unit_test_teardown(test_slow_start_and_avoidance, h_teardown),
         cmocka_unit_test_teardown(test_zero_window_persist, h_teardown),
+        cmocka_unit_test_teardown(test_persist_gives_up, h_teardown),
+        cmocka_unit_test_teardown(test_orphan_zero_window, h_teardown),
+        cmocka_unit_test_teardown(test_orphan_fin_retries, h_teardown),
         cmocka_unit_test_teardown(test_keepalive, h_teardown),
         cmocka_unit_test_teardown(test_delayed_ack_timer, h_teardown),
         cmocka_unit_test_teardown(test_nagle, h_teardown),

@@ -54,9 +54,12 @@ tcp_rcv_window(struct tcp_pcb *c, int syn)
         }
         return (uint16_t)field;
     }
-    /* RFC 1122 §4.2.3.3: move the edge only by min(buffer / 2, MSS) or more */
+    /* RFC 1122 §4.2.3.3: move the edge only by min(buffer / 2, MSS) or
+     * more; also, and above all, when the window offered is 0 (the edge is
+     * at RCV.NXT). Not when a FIN took RCV.NXT past the edge. */
     uint32_t step = c->rcv.cap / 2 < c->snd_mss ? (uint32_t)c->rcv.cap / 2 : c->snd_mss;
-    if (seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv < step && seq_gt(c->rcv_adv, c->rcv_nxt))
+    if (seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv < step &&
+        seq_ge(c->rcv_adv, c->rcv_nxt))
         edge = c->rcv_adv;
     if (seq_lt(edge, c->rcv_adv))
         edge = c->rcv_adv; /* never shrink */

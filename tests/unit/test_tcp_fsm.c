@@ -476,6 +476,42 @@ test_window_limits(void **state)
     assert_int_equal(k.c->ooo[0].right - k.c->ooo[0].left, 96);
 }
 
+/* RFC 1122 §4.2.3.3 (receiver SWS avoidance): once the window is 0 it
+ * stays 0 until min(buffer / 2, MSS) is free. Reading a few bytes must not
+ * offer a window of a few bytes, neither in a window update nor in the
+ * answer to a zero-window probe. */
+static void
+test_sws_zero_window(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+    uint8_t b[1460];
+
+    ht_passive(&k, e, 4096, HT_NOWS); /* step: min(2048, 1460) = 1460 */
+    tcp_seq base = k.pseq;
+    ht_data(&k, 1460);
+    ht_data(&k, 1460);
+    ht_only(e, TCP_ACK, k.iss + 1, base + 2920, 1176, 0);
+    ht_data(&k, 1176);
+    ht_at(e, e->now + 200 * MS);
+    ht_only(e, TCP_ACK, k.iss + 1, base + 4096, 0, 0);
+    /* 100 bytes read: no update, and a probe is answered with 0 */
+    assert_int_equal(tcp_recv(e->s, k.c, b, 100), 100);
+    ht_nsent(e, 0);
+    ht_send_at(&k, TCP_ACK, base + 4095, k.pack, NULL, 0);
+    ht_only(e, TCP_ACK, k.iss + 1, base + 4096, 0, 0);
+    /* 1459 free: still 0 */
+    assert_int_equal(tcp_recv(e->s, k.c, b, 1359), 1359);
+    ht_nsent(e, 0);
+    ht_send_at(&k, TCP_ACK, base + 4095, k.pack, NULL, 0);
+    ht_only(e, TCP_ACK, k.iss + 1, base + 4096, 0, 0);
+    /* 1460 free: the window opens, and the peer is told at once */
+    assert_int_equal(tcp_recv(e->s, k.c, b, 1), 1);
+    ht_only(e, TCP_ACK, k.iss + 1, base + 4096, 1460, 0);
+    ht_send_at(&k, TCP_ACK, base + 4095, k.pack, NULL, 0);
+    ht_only(e, TCP_ACK, k.iss + 1, base + 4096, 1460, 0);
+}
+
 /* ---- closing ---- */
 
 static void
@@ -1015,6 +1051,7 @@ main(void)
         T(test_out_of_order),
         T(test_duplicate_and_overlap),
         T(test_window_limits),
+        T(test_sws_zero_window),
         T(test_close_us_first),
         T(test_orphan_fin_wait_2),
         T(test_close_peer_first),

@@ -150,6 +150,32 @@ tcp_established(struct stack *s, struct tcp_pcb *c, const char *why)
     tcp_notify(s, c);
 }
 
+static enum step tcp_text(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g);
+static void tcp_check_fin(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g);
+
+/* §3.10.7.3: "If there are other controls or text in the segment, then
+ * continue processing at the sixth step": the data and the FIN a SYN,ACK
+ * carries, inside the window our SYN offered (RFC 7323 §2.2: unscaled). */
+static void
+tcp_syn_ack_text(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *syn)
+{
+    struct tcp_seg g = *syn;
+    uint32_t space = (uint32_t)ring_space(&c->rcv);
+    uint32_t wnd = space < 65535 ? space : 65535;
+
+    if (!g.len && !(g.h.flags & TCP_FIN))
+        return;
+    g.h.flags &= (uint8_t)~TCP_SYN;
+    g.h.seq++;         /* the text follows the SYN */
+    if (g.len > wnd) { /* beyond the window: cut, and the FIN with it */
+        s->stats.tcp.rx_out_of_window++;
+        g.len = wnd;
+        g.h.flags &= (uint8_t)~TCP_FIN;
+    }
+    if (tcp_text(s, c, &g) == STEP_GO)
+        tcp_check_fin(s, c, &g);
+}
+
 /* §3.10.7.3 SYN-SENT. */
 static void
 tcp_syn_sent_input(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
@@ -190,6 +216,7 @@ tcp_syn_sent_input(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
     c->backoff = 0;
     c->ack_now = 1;
     tcp_established(s, c, "SYN,ACK");
+    tcp_syn_ack_text(s, c, g);
     tcp_output(s, c);
 }
 

@@ -245,6 +245,33 @@ test_active_bad_ack(void **state)
     assert_int_equal(k.c->state, TCP_ESTABLISHED);
 }
 
+/* RFC 9293 §3.10.7.3: "If there are other controls or text in the
+ * segment, then continue processing at the sixth step": data and a FIN on
+ * the SYN,ACK are taken, inside the window our SYN offered. */
+static void
+test_syn_ack_data(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k, f;
+    uint8_t b[100], got[200];
+
+    ht_peer_bytes(b, 0, sizeof(b));
+    ht_connect(&k, e, HT_PEER_PORT);
+    ht_send_at(&k, TCP_SYN | TCP_ACK | TCP_PSH, HT_PEER_ISN, k.iss + 1, b, 100);
+    ht_only(e, TCP_ACK, k.iss + 1, HT_PEER_ISN + 101, 65535, 0);
+    assert_int_equal(k.c->state, TCP_ESTABLISHED);
+    ht_recv_expect(e, k.c, 0, 100);
+
+    /* data and the FIN: the stream is whole and ends */
+    ht_connect(&f, e, HT_PEER_PORT + 1);
+    ht_send_at(&f, TCP_SYN | TCP_ACK | TCP_FIN, HT_PEER_ISN, f.iss + 1, b, 100);
+    ht_only(e, TCP_ACK, f.iss + 1, HT_PEER_ISN + 102, 65535, 0);
+    assert_int_equal(f.c->state, TCP_CLOSE_WAIT);
+    assert_int_equal(tcp_recv(e->s, f.c, got, sizeof(got)), 100);
+    assert_memory_equal(got, b, 100);
+    assert_int_equal(tcp_recv(e->s, f.c, got, sizeof(got)), 0);
+}
+
 static void
 test_simultaneous_open(void **state)
 {
@@ -1045,6 +1072,7 @@ main(void)
         T(test_active_open),
         T(test_active_refused),
         T(test_active_bad_ack),
+        T(test_syn_ack_data),
         T(test_simultaneous_open),
         T(test_syn_retransmit_backoff),
         T(test_data_in_order),

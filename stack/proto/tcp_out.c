@@ -139,7 +139,11 @@ tcp_ack_seq(const struct tcp_pcb *c)
 void
 tcp_send_ack(struct stack *s, struct tcp_pcb *c)
 {
-    tcp_xmit(s, c, tcp_ack_seq(c), 0, 0);
+    /* no buffer: the ACK is still owed. As Linux's tcp_send_ack, the
+     * delayed ACK timer comes back to it later, never at a deadline that
+     * has passed (the event loop would spin on it) */
+    if (tcp_xmit(s, c, tcp_ack_seq(c), 0, 0) == -ENOBUFS)
+        c->t_delack = s->now_us + TCP_DELACK_US;
 }
 
 /* RFC 5961 §7: challenge ACKs are rate-limited (a token bucket). */

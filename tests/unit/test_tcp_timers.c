@@ -711,6 +711,33 @@ test_nobufs_fin(void **state)
     assert_int_equal(k.c->t_rexmt, 0);
 }
 
+/* A delayed ACK that finds no buffer must not keep its deadline in the
+ * past: stack_poll_at() would say "now" for ever, and the daemon would
+ * spin in epoll_wait(..., 0). As Linux's tcp_send_ack when it cannot
+ * allocate, the timer is armed again TCP_DELACK_US ahead. */
+static void
+test_nobufs_delack(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+
+    ht_active(&k, e, HT_NOWS, 0);
+    uint64_t t = e->now;
+    ht_data(&k, 10);
+    assert_int_equal(k.c->t_delack, t + 200 * MS);
+    struct pkb *held = take_all_buffers(e);
+    ht_at(e, t + 200 * MS);
+    ht_nsent(e, 0);
+    assert_int_equal(h_stat(e, "tcp.tx_nobufs"), 1);
+    assert_int_equal(stack_poll_at(e->s), t + 400 * MS);
+    pkb_free_chain(held);
+    ht_at(e, t + 400 * MS - 1);
+    ht_nsent(e, 0);
+    ht_at(e, t + 400 * MS);
+    ht_only(e, TCP_ACK, k.iss + 1, k.pseq, -1, 0);
+    assert_int_equal(k.c->t_delack, 0);
+}
+
 int
 main(void)
 {
@@ -727,6 +754,7 @@ main(void)
         cmocka_unit_test_teardown(test_delayed_ack_timer, h_teardown),
         cmocka_unit_test_teardown(test_nagle, h_teardown),
         cmocka_unit_test_teardown(test_nobufs_fin, h_teardown),
+        cmocka_unit_test_teardown(test_nobufs_delack, h_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,7 +45,8 @@ struct stack_config {
     uint32_t tcp_rto_min_ms;   /* RFC 6298 minimum RTO, default 200 (Linux) */
     uint32_t tcp_msl_s;        /* maximum segment lifetime, default 30:
                                   TIME_WAIT lasts 2 MSL */
-    uint32_t tcp_challenge_per_s; /* RFC 5961 §7 challenge ACKs a second, 1000 */
+    uint32_t tcp_challenge_per_s; /* RFC 5961 §7 challenge ACKs a second, 1000 on
+                                     average (each second's budget is random) */
     uint64_t tcp_mem_max;      /* bytes all TCP connections may hold: blocks,
                                   rings, SYN-queue entries, TIME_WAIT records;
                                   default 1 GiB. Past it new connections are

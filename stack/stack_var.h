@@ -46,8 +46,8 @@ struct stack {
         struct tcp_pcb *pcbs;
         const struct tcp_cc_ops *cc;  /* new connections' (cfg.tcp_cc) */
         uint8_t isn_key[16];        /* RFC 6528 secret, from the RNG */
-        uint64_t challenge_tokens;  /* RFC 5961 §7 rate limit, millionths */
-        uint64_t challenge_last_us;
+        uint64_t challenge_sec;     /* RFC 5961 §7 rate limit: the second */
+        uint32_t challenge_left;    /* and what is left of its budget */
         uint64_t mem_used;          /* bytes charged (cfg.tcp_mem_max) */
         struct tcp_tw *tw, *tw_tail; /* TIME_WAIT records, by expiry */
         size_t n_tw;

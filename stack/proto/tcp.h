@@ -475,7 +475,8 @@ size_t tcp_tw_count(const struct stack *s);
 /* Send a segment without a connection block (SYN,ACKs of the SYN queue,
  * ACKs of TIME_WAIT): counted and logged as tcp_xmit's. */
 void tcp_send_ctl(struct stack *s, struct tcp_repr *r, uint32_t laddr, uint32_t raddr);
-/* RFC 5961 §7: a challenge ACK may go now (the engine's token bucket). */
+/* RFC 5961 §7: a challenge ACK may go now (the budget of this second;
+ * counted in challenge_acks or challenge_limited). */
 int tcp_challenge_ok(struct stack *s);
 /* RFC 7323 §5.4: our TSval offset for a 4-tuple. */
 uint32_t tcp_ts_offset4(const struct stack *s, uint32_t laddr, uint16_t lport,

@@ -146,22 +146,36 @@ tcp_send_ack(struct stack *s, struct tcp_pcb *c)
         c->t_delack = s->now_us + TCP_DELACK_US;
 }
 
-/* RFC 5961 §7: challenge ACKs are rate-limited (a token bucket). */
+/* RFC 5961 §7: challenge ACKs are rate-limited, engine-wide. A fixed
+ * budget is a side channel (CVE-2016-5696: an off-path attacker counts
+ * the challenge ACKs it provokes, and what is missing went to the
+ * connection it probes). As Linux after that CVE (tcp_send_challenge_ack):
+ * a budget for each second of the clock, drawn afresh from
+ * [limit/2, limit/2 + limit) with the seeded RNG. */
+static int
+tcp_challenge_allowed(struct stack *s)
+{
+    uint32_t limit = s->cfg.tcp_challenge_per_s;
+    uint64_t sec = s->now_us / 1000000 + 1; /* + 1: 0 is "never" */
+
+    if (sec != s->tcp.challenge_sec) {
+        s->tcp.challenge_sec = sec;
+        s->tcp.challenge_left =
+            limit ? (limit + 1) / 2 + rng_range(&s->rng, 0, limit - 1) : 0;
+    }
+    if (!s->tcp.challenge_left)
+        return 0;
+    s->tcp.challenge_left--;
+    return 1;
+}
+
 int
 tcp_challenge_ok(struct stack *s)
 {
-    uint64_t cap = (uint64_t)s->cfg.tcp_challenge_per_s * 1000000;
-    uint64_t elapsed = s->now_us - s->tcp.challenge_last_us;
-
-    s->tcp.challenge_last_us = s->now_us;
-    s->tcp.challenge_tokens += elapsed * s->cfg.tcp_challenge_per_s;
-    if (s->tcp.challenge_tokens > cap || elapsed > 1000000)
-        s->tcp.challenge_tokens = cap;
-    if (s->tcp.challenge_tokens < 1000000) {
+    if (!tcp_challenge_allowed(s)) {
         s->stats.tcp.challenge_limited++;
         return 0;
     }
-    s->tcp.challenge_tokens -= 1000000;
     s->stats.tcp.challenge_acks++;
     return 1;
 }

@@ -784,6 +784,7 @@ sock_tcp_setopt(struct sock_table *t, struct sock *so, int level, int name, int3
     if (level == SOL_SOCKET) {
         switch (name) {
         case SO_REUSEADDR: c->reuseaddr = value != 0; return 0;
+        case SO_REUSEPORT: tcp_set_reuseport(c, value != 0, so->owner_uid); return 0;
         case SO_BROADCAST: so->broadcast = value != 0; return 0;
         case SO_KEEPALIVE: tcp_set_keepalive(t->s, c, value != 0, 0, 0, 0); return 0;
         case SO_LINGER: so->linger = value < 0 ? -1 : value; return 0;
@@ -840,6 +841,7 @@ sock_tcp_getopt(struct sock_table *t, struct sock *so, int level, int name,
     if (level == SOL_SOCKET) {
         switch (name) {
         case SO_REUSEADDR: *value = c->reuseaddr; return 0;
+        case SO_REUSEPORT: *value = c->reuseport; return 0;
         case SO_BROADCAST: *value = so->broadcast; return 0;
         case SO_KEEPALIVE: *value = c->keepalive; return 0;
         case SO_LINGER: *value = so->linger; return 0;
@@ -903,6 +905,7 @@ sock_tcp_shutdown(struct sock_table *t, struct sock *so, int fd, int how)
             return -ENOBUFS;
         tcp_set_bufs(n, c->sndbuf, c->rcvbuf);
         n->reuseaddr = c->reuseaddr;
+        tcp_set_reuseport(n, c->reuseport, c->uid);
         tcp_set_nodelay(t->s, n, c->nodelay);
         tcp_set_keepalive(t->s, n, c->keepalive, c->keep_idle_s, c->keep_intvl_s,
                           c->keep_cnt);

@@ -191,6 +191,8 @@ struct tcp_pcb {
     uint8_t fin_queued;   /* the application is done sending: FIN follows the data */
     uint8_t fin_acked;    /* our FIN has been acknowledged */
     uint8_t reuseaddr;    /* SO_REUSEADDR */
+    uint8_t reuseport;    /* SO_REUSEPORT, shared with blocks of the same uid */
+    uint32_t uid;         /* the owner's, for SO_REUSEPORT */
     uint8_t in_acceptq;   /* a child on its listener's accept queue */
     uint32_t sndbuf, rcvbuf; /* SO_SNDBUF, SO_RCVBUF: ring sizes */
     uint8_t rcv_fin;      /* the peer's FIN arrived in order: EOF after rcv */
@@ -370,6 +372,10 @@ void tcp_get_info(const struct tcp_pcb *c, struct tcp_info_lite *info);
 int tcp_set_cc(struct stack *s, struct tcp_pcb *c, const char *name);
 const char *tcp_cc_name(const struct tcp_pcb *c);
 int tcp_set_bufs(struct tcp_pcb *c, uint32_t sndbuf, uint32_t rcvbuf);
+/* SO_REUSEADDR; SO_REUSEPORT, with the uid of the socket's owner (Linux
+ * shares a port through SO_REUSEPORT only among sockets of one uid). */
+void tcp_set_reuseaddr(struct tcp_pcb *c, int on);
+void tcp_set_reuseport(struct tcp_pcb *c, int on, uint32_t uid);
 void tcp_set_nodelay(struct stack *s, struct tcp_pcb *c, int on);
 void tcp_set_keepalive(struct stack *s, struct tcp_pcb *c, int on, uint32_t idle_s,
                        uint32_t intvl_s, uint32_t cnt);

@@ -209,20 +209,46 @@ tcp_open(struct stack *s, void *owner)
     return c;
 }
 
-/* addr:port is taken by another block (SO_REUSEADDR lets a new one share
- * with anything but a listener, as Linux does). */
+/* Linux's inet_bind_conflict: may me share a port with c? Both with
+ * SO_REUSEADDR while c does not listen, or both with SO_REUSEPORT and one
+ * owner. (TIME_WAIT is a record, not a block: tcp_port_taken asks
+ * tcp_tw.c. DEVIATION: a record gives way to any newcomer with
+ * SO_REUSEADDR; Linux keeps the option in its timewait sock and asks
+ * both.) */
+static int
+tcp_bind_conflict(const struct tcp_pcb *me, const struct tcp_pcb *c)
+{
+    if (me->reuseaddr && c->reuseaddr && c->state != TCP_LISTEN)
+        return 0;
+    if (me->reuseport && c->reuseport && me->uid == c->uid)
+        return 0;
+    return 1;
+}
+
+/* c holds its port from bind() on: bound and idle (CLOSED, never
+ * connected), listening, or in a connection, until the application let go
+ * of it and it ended. A connection that ended gives its port back (as
+ * Linux's tcp_done, for a port it did not bind explicitly); its TIME_WAIT
+ * record holds it then. */
+static int
+tcp_holds_port(const struct tcp_pcb *c)
+{
+    if (c->state != TCP_CLOSED)
+        return 1;
+    return c->lport && !c->app_closed && !c->rport;
+}
+
+/* addr:port is taken by a block me may not share it with. */
 static int
 tcp_port_taken(struct stack *s, const struct tcp_pcb *me, uint32_t addr, uint16_t port)
 {
     for (struct tcp_pcb *c = s->tcp.pcbs; c; c = c->next) {
-        if (c == me || c->lport != port || c->state == TCP_CLOSED)
+        if (c == me || c->lport != port || !tcp_holds_port(c))
             continue;
         if (c->laddr && addr && c->laddr != addr)
             continue;
-        if (me->reuseaddr && c->state != TCP_LISTEN &&
-            (c->reuseaddr || c->state == TCP_TIME_WAIT))
-            continue;
-        return 1;
+        if (tcp_bind_conflict(me, c))
+            return 1;
     }
     return !me->reuseaddr && tcp_tw_port_taken(s, addr, port);
 }
@@ -266,6 +292,8 @@ tcp_listen(struct stack *s, struct tcp_pcb *c, int backlog)
         int rc = tcp_bind(s, c, 0, 0);
         if (rc < 0)
             return rc;
+    } else if (tcp_port_taken(s, c, c->laddr, c->lport)) {
+        return -EADDRINUSE; /* shared while bound; another listens now */
     }
     c->backlog = backlog < 1 ? 1 : backlog > 4096 ? 4096 : (uint32_t)backlog;
     tcp_set_state(s, c, TCP_LISTEN, "listen");
@@ -580,6 +608,19 @@ tcp_set_bufs(struct tcp_pcb *c, uint32_t sndbuf, uint32_t rcvbuf)
         c->rcvbuf = rcvbuf;
     }
     return 0;
+}
+
+void
+tcp_set_reuseaddr(struct tcp_pcb *c, int on)
+{
+    c->reuseaddr = (uint8_t)(on != 0);
+}
+
+void
+tcp_set_reuseport(struct tcp_pcb *c, int on, uint32_t uid)
+{
+    c->reuseport = (uint8_t)(on != 0);
+    c->uid = uid;
 }
 
 void

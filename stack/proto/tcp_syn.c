@@ -298,6 +298,9 @@ child_make(struct stack *s, struct tcp_pcb *l, const struct tcp_syn_entry *e, in
     c->app_closed = 1; /* nobody holds it until accept() */
     c->passive = 1;
     c->nodelay = l->nodelay;
+    c->reuseaddr = l->reuseaddr; /* as Linux's sk_clone: sk_reuse */
+    c->reuseport = l->reuseport;
+    c->uid = l->uid;
     c->cc = l->cc;
     c->sndbuf = l->sndbuf;
     c->rcvbuf = l->rcvbuf;

@@ -1050,6 +1050,91 @@ test_close_unread_and_abort(void **state)
     assert_int_equal(h_stat(e, "tcp.tx_rst"), 3);
 }
 
+/* ---- binding ---- */
+
+/* A block the socket layer opened, bound to addr:port (a result to check). */
+static struct tcp_pcb *
+bound(struct h_env *e, int reuseaddr, uint32_t addr, uint16_t port, int want)
+{
+    struct tcp_pcb *c = tcp_open(e->s, (void *)3);
+
+    tcp_set_reuseaddr(c, reuseaddr);
+    assert_int_equal(tcp_bind(e->s, c, addr, port), want);
+    return c;
+}
+
+/* TCP bind conflicts as Linux's inet_csk_bind_conflict: a socket holds
+ * its port from bind() on, also while it is bound and idle (CLOSED). Two
+ * may share a port when both have SO_REUSEADDR and neither listens, or
+ * both have SO_REUSEPORT and one owner (uid); a listener shares only
+ * through SO_REUSEPORT. -EADDRINUSE otherwise, at bind() or at listen(). */
+static void
+test_bind_conflicts(void **state)
+{
+    struct h_env *e = env(state);
+
+    /* bound and idle: the port is taken, for the same address or the
+     * wildcard either way */
+    struct tcp_pcb *a = bound(e, 0, 0, 8000, 0);
+    bound(e, 0, 0, 8000, -EADDRINUSE);
+    bound(e, 0, H_IP_US, 8000, -EADDRINUSE);
+    bound(e, 1, 0, 8000, -EADDRINUSE); /* SO_REUSEADDR takes both */
+    struct tcp_pcb *b = bound(e, 0, H_IP_US, 8001, 0);
+    bound(e, 0, 0, 8001, -EADDRINUSE);
+    /* closed by the application: the port is free again */
+    tcp_close(e->s, a);
+    tcp_close(e->s, b);
+    a = bound(e, 0, 0, 8000, 0);
+    tcp_close(e->s, a);
+
+    /* SO_REUSEADDR on both: shared while neither listens; the first to
+     * listen keeps it, the second listen() fails, and so does a bind */
+    a = bound(e, 1, 0, 8000, 0);
+    b = bound(e, 1, 0, 8000, 0);
+    assert_int_equal(tcp_listen(e->s, a, 4), 0);
+    assert_int_equal(tcp_listen(e->s, b, 4), -EADDRINUSE);
+    assert_int_equal(b->state, TCP_CLOSED);
+    bound(e, 1, 0, 8000, -EADDRINUSE);
+    bound(e, 1, H_IP_US, 8000, -EADDRINUSE);
+
+    /* SO_REUSEPORT: two listeners of one owner share a port; another
+     * owner may not join them */
+    struct tcp_pcb *p[3];
+    for (int i = 0; i < 3; i++) {
+        p[i] = tcp_open(e->s, (void *)3);
+        tcp_set_reuseport(p[i], 1, i < 2 ? 1000 : 2000);
+    }
+    assert_int_equal(tcp_bind(e->s, p[0], 0, 9000), 0);
+    assert_int_equal(tcp_listen(e->s, p[0], 4), 0);
+    assert_int_equal(tcp_bind(e->s, p[1], 0, 9000), 0);
+    assert_int_equal(tcp_listen(e->s, p[1], 4), 0);
+    assert_int_equal(tcp_bind(e->s, p[2], 0, 9000), -EADDRINUSE);
+    /* without the option on the newcomer, neither */
+    bound(e, 1, 0, 9000, -EADDRINUSE);
+}
+
+/* A server restarted while its old connections linger (an accepted one
+ * still ESTABLISHED, orphans closing): with SO_REUSEADDR it binds and
+ * listens at once, as accepted connections inherit the listener's
+ * SO_REUSEADDR (Linux copies sk_reuse into the child). */
+static void
+test_bind_restart(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+
+    ht_listen(e, HT_PORT, 0, 4);
+    struct tcp_pcb *l = e->s->tcp.pcbs;
+    tcp_set_reuseaddr(l, 1);
+    ht_syn(&k, e, l, HT_PEER_PORT, HT_NOWS);
+    ht_ack_accept(&k);
+    tcp_close(e->s, l); /* the old server is gone; its connection is not */
+    assert_int_equal(k.c->state, TCP_ESTABLISHED);
+    bound(e, 0, 0, HT_PORT, -EADDRINUSE);
+    struct tcp_pcb *n = bound(e, 1, 0, HT_PORT, 0);
+    assert_int_equal(tcp_listen(e->s, n, 4), 0);
+}
+
 /* Every transition of the table was taken by the tests above. */
 static void
 test_every_transition_taken(void **state)
@@ -1110,6 +1195,8 @@ main(void)
         T(test_time_wait_reuse),
         T(test_time_wait_timestamps),
         T(test_close_unread_and_abort),
+        T(test_bind_conflicts),
+        T(test_bind_restart),
         cmocka_unit_test(test_every_transition_taken),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

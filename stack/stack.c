@@ -93,7 +93,9 @@ stack_new(const struct stack_config *c, struct dev *dev)
     s->bcast = s->addr | ~s->netmask;
     s->log = (struct log){.out = c->log_out, .level = c->log_level};
     rng_seed(&s->rng, c->seed);
-    s->ip_id = (uint16_t)rng_u32(&s->rng);
+    /* one step of the generator, as the draw of the first IP ID it
+     * replaces took: the draws after it (the ISN secret, ports) stay */
+    ipv4_id_init(s, rng_u64(&s->rng));
     /* a pool buffer holds the largest frame of the link after the headroom */
     uint32_t buf = (PKB_HEADROOM + c->mtu + ETH_HDR_LEN + 4 + 63) & ~63u;
     if (pkb_pool_init(&s->pool, c->pkb_count, buf, (size_t)4 << 20) < 0 ||

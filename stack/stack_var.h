@@ -14,6 +14,7 @@
 #include "core/stats.h"
 #include "proto/arp.h"
 #include "proto/icmp.h"
+#include "proto/ipv4.h"
 #include "proto/ip_reass.h"
 #include "proto/tcp.h"
 #include "proto/udp.h"
@@ -28,7 +29,8 @@ struct stack {
     uint32_t bcast;    /* subnet broadcast */
     uint64_t now_us;   /* time of the current input or poll */
     int announced;     /* gratuitous ARP sent */
-    uint16_t ip_id;    /* next IPv4 identification (RFC 6864) */
+    uint8_t ip_id_key[16];  /* IPv4 identification (RFC 7739 §5.3): */
+    uint16_t ip_ids[IPV4_ID_BUCKETS]; /* the secret and the counters */
     struct pkb *loop_head, *loop_tail; /* datagrams to ourselves */
     uint32_t loop_len;
     struct rng rng;

@@ -1,8 +1,8 @@
 /*
  * rng.h - the stack's deterministic random number generator.
  *
- * Owns: every random choice the engine makes (IP IDs now; ISNs and
- * ephemeral ports later). Protocol code never calls rand(): the daemon
+ * Owns: every random choice the engine makes (the IP ID secret, ISNs,
+ * ephemeral ports, the challenge-ACK budget). Protocol code never calls rand(): the daemon
  * seeds this from getrandom(), tests seed it with a constant, and the same
  * seed with the same input gives the same frames byte for byte.
  * xoshiro256** seeded through splitmix64 (public-domain algorithms by

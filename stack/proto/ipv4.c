@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/siphash.h"
 #include "proto/arp.h"
 #include "proto/eth.h"
 #include "proto/icmp.h"
@@ -224,6 +225,40 @@ ipv4_loop_drain(struct stack *s)
     }
 }
 
+void
+ipv4_id_init(struct stack *s, uint64_t secret)
+{
+    uint64_t k2 = secret * 0x9e3779b97f4a7c15ull; /* the other half of the key */
+
+    memcpy(s->ip_id_key, &secret, 8);
+    memcpy(s->ip_id_key + 8, &k2, 8);
+}
+
+/* The identification of a datagram r about to leave.
+ * RFC 6864 §4.1: an atomic datagram (DF set; such a datagram is never
+ * fragmented) may carry any value: 0, which tells nothing (as Linux for
+ * a datagram of no connected socket).
+ * RFC 6864 §4.2, RFC 7739 §5.3: any other takes the next value of one of
+ * IPV4_ID_BUCKETS counters, chosen by SipHash of (src, dst, proto) under
+ * the secret, plus an offset from the same hash. So values do not repeat
+ * for one triple within 2^16 datagrams, and tell nothing of the traffic
+ * to other destinations but the few that share the counter; one global
+ * counter told anyone how many datagrams we sent to everyone. */
+static uint16_t
+ipv4_next_id(struct stack *s, const struct ipv4_repr *r)
+{
+    uint8_t t[9];
+
+    if (r->frag & IPV4_FLAG_DF)
+        return 0;
+    memcpy(t, &r->src, 4);
+    memcpy(t + 4, &r->dst, 4);
+    t[8] = r->proto;
+    uint64_t h = siphash24(s->ip_id_key, t, sizeof(t));
+    uint16_t *ctr = &s->ip_ids[h % IPV4_ID_BUCKETS];
+    return (uint16_t)((h >> 48) + (*ctr)++);
+}
+
 int
 ipv4_output(struct stack *s, struct pkb *p, uint32_t dst, uint8_t proto, unsigned flags)
 {
@@ -240,7 +275,7 @@ ipv4_output(struct stack *s, struct pkb *p, uint32_t dst, uint8_t proto, unsigne
             pkb_free(p);
             return -EMSGSIZE;
         }
-        r.id = s->ip_id++;
+        r.id = ipv4_next_id(s, &r);
         return ipv4_loop(s, p, &r);
     }
 
@@ -261,7 +296,7 @@ ipv4_output(struct stack *s, struct pkb *p, uint32_t dst, uint8_t proto, unsigne
         pkb_free(p);
         return -EMSGSIZE;
     }
-    r.id = s->ip_id++;
+    r.id = ipv4_next_id(s, &r);
     if (IPV4_HDR_MIN + p->len > s->cfg.mtu)
         return ipv4_fragment(s, p, &r, next_hop, bcast);
     r.total_len = (uint16_t)(IPV4_HDR_MIN + p->len);

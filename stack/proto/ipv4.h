@@ -5,7 +5,8 @@
  * which datagrams are ours, handing fragments to reassembly, dispatch to
  * the transport protocols, protocol-unreachable for the rest; on output,
  * on-link vs default-gateway routing and fragmentation to the MTU (or
- * the Don't Fragment bit, for a caller doing path MTU discovery).
+ * the Don't Fragment bit, for a caller doing path MTU discovery);
+ * identification values per RFC 6864 and RFC 7739 §5.3.
  * Leaves out: forwarding (we are a host), IP options (accepted and
  * ignored on input, never sent), multicast.
  */
@@ -38,6 +39,12 @@ void ipv4_input(struct stack *s, struct pkb *p, unsigned flags);
 /* Deliver what this host sent to itself (to our address or 127/8);
  * stack_poll calls it. */
 void ipv4_loop_drain(struct stack *s);
+/* RFC 7739 §5.3: counters of identification values, one chosen for each
+ * (src, dst, proto) by a keyed hash */
+#define IPV4_ID_BUCKETS 1024
+/* The identification secret, from a 64-bit draw of the seeded RNG. */
+void ipv4_id_init(struct stack *s, uint64_t secret);
+
 /* ipv4_output flags */
 #define IPV4_OUT_DF 1 /* set Don't Fragment (RFC 791 §3.1; RFC 1191 §3
                          path MTU discovery): never fragmented here */

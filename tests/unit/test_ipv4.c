@@ -6,6 +6,7 @@
  * engines pinging each other over a loop link.
  */
 #include "harness.h"
+#include "harness_tcp.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -521,6 +522,56 @@ test_ipv4_fragment_output_mtu576(void **state)
 
 /* ---- Ethernet ---- */
 
+/* The IP ID of our echo request to dst (DF clear: not atomic). */
+static uint16_t
+ping_id(struct h_env *e, uint32_t dst)
+{
+    struct h_out o;
+
+    rec_clear(e->rec);
+    assert_int_equal(h_ping(e, dst, 1, 56), 0);
+    assert_int_equal(e->rec->n, 1);
+    h_out_ip(e->rec, 0, &o);
+    assert_int_equal(o.ip.frag & IPV4_FLAG_DF, 0);
+    return o.ip.id;
+}
+
+/* IP IDs per RFC 6864 and RFC 7739, not one counter for every datagram
+ * (which tells anyone who sees two of our datagrams how many we sent to
+ * everyone else in between, and lets an off-path host count a
+ * connection's segments or aim fragments at it):
+ * - a non-atomic datagram takes the next value of a counter chosen by a
+ *   keyed hash of (src, dst, proto) (RFC 7739 §5.3): consecutive for one
+ *   destination, whatever went to others in between, and never repeated
+ *   for one triple within 2^16 datagrams (RFC 6864 §4.2);
+ * - an atomic one (DF, not fragmented) carries 0 (RFC 6864 §4.1 allows
+ *   any value), as Linux for a datagram of no connected socket. */
+static void
+test_ipv4_ids(void **state)
+{
+    struct h_env *e = env(state, NULL);
+
+    h_learn(e, H_IP_OTHER, h_mac_other);
+    uint16_t a1 = ping_id(e, H_IP_PEER);
+    uint16_t b1 = ping_id(e, H_IP_OTHER);
+    uint16_t b2 = ping_id(e, H_IP_OTHER);
+    uint16_t a2 = ping_id(e, H_IP_PEER);
+    assert_int_equal((uint16_t)(a2 - a1), 1);
+    assert_int_equal((uint16_t)(b2 - b1), 1);
+    assert_true(b1 != (uint16_t)(a1 + 1)); /* another counter, elsewhere */
+    for (int i = 0; i < 100; i++)          /* to one triple: consecutive */
+        assert_int_equal(ping_id(e, H_IP_PEER), (uint16_t)(a2 + 1 + i));
+
+    /* atomic: a RST from a closed port (DF) */
+    rec_clear(e->rec);
+    ht_raw(e, HT_PEER_PORT, 81, TCP_SYN, 1000, 0, NULL, 0);
+    assert_int_equal(e->rec->n, 1);
+    struct h_out o;
+    h_out_ip(e->rec, 0, &o);
+    assert_true(o.ip.frag & IPV4_FLAG_DF);
+    assert_int_equal(o.ip.id, 0);
+}
+
 static void
 test_eth_filter(void **state)
 {
@@ -689,6 +740,7 @@ main(void)
         cmocka_unit_test_teardown(test_ipv4_bcast_echo_ignored, h_teardown),
         cmocka_unit_test_teardown(test_ipv4_fragment_output, h_teardown),
         cmocka_unit_test_teardown(test_ipv4_fragment_output_mtu576, h_teardown),
+        cmocka_unit_test_teardown(test_ipv4_ids, h_teardown),
         cmocka_unit_test_teardown(test_eth_filter, h_teardown),
         cmocka_unit_test_teardown(test_loop_pair_ping, pair_teardown),
     };

@@ -350,6 +350,7 @@ tcp_ack_advance(struct stack *s, struct tcp_pcb *c, tcp_seq ack)
         ring_drop(&c->snd, acked);
     }
     c->snd_una = ack;
+    c->syn_unacked = 0;
     if (seq_lt(c->snd_nxt, c->snd_una))
         c->snd_nxt = c->snd_una;
     if (c->rtt_timing && seq_ge(ack, c->rtt_seq)) {

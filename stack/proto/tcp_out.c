@@ -288,6 +288,10 @@ tcp_output(struct stack *s, struct tcp_pcb *c)
     default:
         break;
     }
+    /* closed in SYN_RECEIVED, the FIN sent behind a SYN not yet
+     * acknowledged, and the timer went back to it: the SYN first */
+    if (c->syn_unacked && c->snd_nxt == c->iss)
+        tcp_output_syn(s, c);
     if (c->sb.seg)
         tcp_sack_retransmit(s, c);
     tcp_seq seq0 = tcp_data_seq0(c);

@@ -331,6 +331,50 @@ test_simultaneous_open(void **state)
     assert_int_equal(tcp_take_error(k.c), ECONNREFUSED);
 }
 
+/* Found by fuzz_tcp: a simultaneous open closed in SYN_RECEIVED sends its
+ * FIN at once (RFC 9293 §3.10.4, as Linux) while its SYN is not yet
+ * acknowledged. When the retransmission timer then went back to SND.UNA
+ * (the ISS), FIN_WAIT_1's output had nothing to send before the FIN's
+ * sequence number: no SYN,ACK, no FIN, no timer, a connection for ever.
+ * The SYN,ACK goes again, then the FIN (Linux's retransmission queue
+ * holds both). */
+static void
+test_close_in_syn_received_rto(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+
+    ht_connect(&k, e, HT_PEER_PORT);
+    struct ht_seg syn = {.sport = k.pport,
+                         .dport = k.lport,
+                         .seq = HT_PEER_ISN,
+                         .flags = TCP_SYN,
+                         .wnd = 65535,
+                         .mss = 1000,
+                         .wscale = -1};
+    ht_input(e, &syn);
+    ht_only(e, TCP_SYN | TCP_ACK, k.iss, HT_PEER_ISN + 1, 65535, 0);
+    k.pseq = HT_PEER_ISN + 1;
+    tcp_close(e->s, k.c);
+    assert_int_equal(k.c->state, TCP_FIN_WAIT_1);
+    ht_only(e, TCP_FIN | TCP_ACK, k.iss + 1, k.pseq, 65535, 0);
+    /* both lost: the timer sends the SYN,ACK and the FIN again */
+    uint64_t at = k.c->t_rexmt;
+    assert_true(at > e->now);
+    ht_at(e, at);
+    ht_nsent(e, 2);
+    ht_expect(e, 0, TCP_SYN | TCP_ACK, k.iss, k.pseq, 65535, 0);
+    ht_expect(e, 1, TCP_FIN | TCP_ACK, k.iss + 1, k.pseq, 65535, 0);
+    rec_clear(e->rec);
+    assert_true(k.c->t_rexmt > e->now);
+    /* the peer acknowledges both, and closes: the orphan ends */
+    ht_send_at(&k, TCP_ACK, k.pseq, k.iss + 2, NULL, 0);
+    assert_int_equal(k.c->state, TCP_FIN_WAIT_2);
+    ht_send_at(&k, TCP_FIN | TCP_ACK, k.pseq, k.iss + 2, NULL, 0);
+    ht_only(e, TCP_ACK, k.iss + 2, k.pseq + 1, 65535, 0);
+    assert_int_equal(k.c->state, TCP_TIME_WAIT);
+}
+
 static void
 test_syn_retransmit_backoff(void **state)
 {
@@ -1176,6 +1220,7 @@ main(void)
         T(test_active_bad_ack),
         T(test_syn_ack_data),
         T(test_simultaneous_open),
+        T(test_close_in_syn_received_rto),
         T(test_syn_retransmit_backoff),
         T(test_data_in_order),
         T(test_out_of_order),

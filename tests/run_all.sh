@@ -10,7 +10,8 @@
 #            against RFC 9293 / RFC 5961, Scapy as the peer (same needs
 #            as interop, skipped or failed the same way)
 #   fuzz     tests/fuzz/run.sh: every fuzz target, one line each
-#            (FUZZ_SECONDS default 30 for fuzz_frame, FUZZ_CTL_SECONDS 15)
+#            (FUZZ_SECONDS default 30 for fuzz_frame, FUZZ_CTL_SECONDS 15,
+#            FUZZ_TCP_SECONDS 30)
 # Script tiers print TAP-style "ok - name" / "not ok - name" lines, which
 # are counted; a tier that exits non-zero without a "not ok" line (a crash,
 # a sanitizer abort) counts as one failure. Build first: make san fuzz.

@@ -3,10 +3,14 @@
 # (build/fuzz/fuzz_*), one after another, each for its own time budget:
 #   fuzz_frame  FUZZ_SECONDS      (default 30)  frames into the engine
 #   fuzz_ctl    FUZZ_CTL_SECONDS  (default 15)  control-protocol decoder
+#   fuzz_tcp    FUZZ_TCP_SECONDS  (default 30)  a peer on two established
+#                                                TCP connections, and UDP
 #   others      FUZZ_SECONDS      (default 30)
 #
 # Seeds go to build/fuzz/seeds-NAME, made fresh each run: fuzz_frame's from
-# pcaps/ (tests/fuzz/pcap2seeds.py), fuzz_ctl's by tests/fuzz/ctl_seeds.py.
+# pcaps/ (tests/fuzz/pcap2seeds.py), fuzz_tcp's from pcaps/ too
+# (tests/fuzz/tcp_seeds.py), fuzz_ctl's by tests/fuzz/ctl_seeds.py.
+# tests/fuzz/coverage.sh reports what a target's corpus covers.
 # What libFuzzer finds interesting stays in build/fuzz/corpus-NAME across
 # runs, so every run starts by re-running everything found before. A
 # crash, a sanitizer report or a leak leaves build/fuzz/NAME-crash-* (or
@@ -20,6 +24,7 @@ cd "$(dirname "$0")/../.." || exit 1
 budget() {
     case $1 in
     fuzz_ctl) echo "${FUZZ_CTL_SECONDS:-15}" ;;
+    fuzz_tcp) echo "${FUZZ_TCP_SECONDS:-30}" ;;
     *) echo "${FUZZ_SECONDS:-30}" ;;
     esac
 }
@@ -38,6 +43,9 @@ make_seeds() {
         ;;
     fuzz_ctl)
         /usr/bin/python3 tests/fuzz/ctl_seeds.py "$dir" >>"$log" 2>&1
+        ;;
+    fuzz_tcp)
+        /usr/bin/python3 tests/fuzz/tcp_seeds.py "$dir" pcaps/*.pcap >>"$log" 2>&1
         ;;
     *)
         echo "# $name: no seeds"

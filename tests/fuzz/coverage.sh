@@ -20,7 +20,7 @@ mkdir -p "$out/obj"
 flags=(-std=c11 -D_GNU_SOURCE -O1 -g -Istack -Isocket_api -fprofile-instr-generate
     -fcoverage-mapping -fsanitize=fuzzer-no-link)
 objs=()
-for src in $(ls stack/core/*.c stack/wire/*.c stack/proto/*.c stack/dev/*.c) stack/stack.c \
+for src in stack/core/*.c stack/wire/*.c stack/proto/*.c stack/dev/*.c stack/stack.c \
     "tests/fuzz/$name.c"; do
     obj=$out/obj/$(echo "$src" | tr / _).o
     if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ] ||
@@ -46,6 +46,6 @@ LLVM_PROFILE_FILE="$out/$name.profraw" "$out/$name" -runs=0 -artifact_prefix="$o
 llvm-profdata merge -sparse "$out/$name.profraw" -o "$out/$name.profdata"
 files=()
 for f in "$@"; do
-    files+=("$(ls stack/*/"$f" stack/"$f" 2>/dev/null | head -n 1)")
+    files+=("$(find stack -name "$f" | head -n 1)")
 done
 llvm-cov report "$out/$name" -instr-profile="$out/$name.profdata" "${files[@]}"

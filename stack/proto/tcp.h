@@ -203,8 +203,8 @@ struct tcp_pcb {
     uint8_t delack_segs;  /* full segments received since our last ACK */
     uint8_t passive;      /* opened by a listener */
     uint8_t syn_rexmt;    /* our SYN (or SYN,ACK) had to be retransmitted */
-    uint8_t syn_unacked;  /* closed in SYN_RECEIVED: the FIN went behind a
-                             SYN,ACK not yet acknowledged */
+    uint8_t syn_acked;    /* our SYN is acknowledged: the send ring begins
+                             at SND.UNA (before, at ISS + 1) */
 
     /* timers: deadlines in µs, 0 = off */
     uint64_t t_rexmt, t_delack, t_persist, t_keep, t_2msl;

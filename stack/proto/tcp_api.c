@@ -445,9 +445,6 @@ tcp_shutdown(struct stack *s, struct tcp_pcb *c, int how)
     c->fin_queued = 1;
     switch (c->state) {
     case TCP_SYN_RECEIVED: /* RFC 9293 §3.10.4: the FIN may go now */
-        c->syn_unacked = 1;
-        tcp_set_state(s, c, TCP_FIN_WAIT_1, "close");
-        break;
     case TCP_ESTABLISHED:
         tcp_set_state(s, c, TCP_FIN_WAIT_1, "close");
         break;

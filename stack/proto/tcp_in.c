@@ -207,6 +207,7 @@ tcp_syn_sent_input(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
         return;
     }
     c->snd_una = g->h.ack;
+    c->syn_acked = 1;
     c->snd_wl2 = g->h.ack;
     if (c->rtt_timing && seq_ge(g->h.ack, c->rtt_seq)) {
         tcp_rtt_sample(s, c, (uint32_t)(s->now_us - c->rtt_start_us));
@@ -350,7 +351,7 @@ tcp_ack_advance(struct stack *s, struct tcp_pcb *c, tcp_seq ack)
         ring_drop(&c->snd, acked);
     }
     c->snd_una = ack;
-    c->syn_unacked = 0;
+    c->syn_acked = 1; /* whatever it acknowledged, the SYN came first */
     if (seq_lt(c->snd_nxt, c->snd_una))
         c->snd_nxt = c->snd_una;
     if (c->rtt_timing && seq_ge(ack, c->rtt_seq)) {

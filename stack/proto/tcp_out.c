@@ -19,10 +19,12 @@
 #include "wire/ipv4_hdr.h"
 #include "wire/tcp_hdr.h"
 
+/* Not seq_gt(SND.UNA, ISS): modulo 2^32 (RFC 9293 §3.4) that stops
+ * being true once 2 GiB have been acknowledged. */
 tcp_seq
 tcp_data_seq0(const struct tcp_pcb *c)
 {
-    return seq_gt(c->snd_una, c->iss) ? c->snd_una : c->iss + 1;
+    return c->syn_acked ? c->snd_una : c->iss + 1;
 }
 
 uint32_t
@@ -290,7 +292,7 @@ tcp_output(struct stack *s, struct tcp_pcb *c)
     }
     /* closed in SYN_RECEIVED, the FIN sent behind a SYN not yet
      * acknowledged, and the timer went back to it: the SYN first */
-    if (c->syn_unacked && c->snd_nxt == c->iss)
+    if (!c->syn_acked && c->snd_nxt == c->iss)
         tcp_output_syn(s, c);
     if (c->sb.seg)
         tcp_sack_retransmit(s, c);

@@ -738,6 +738,44 @@ test_nobufs_delack(void **state)
     assert_int_equal(k.c->t_delack, 0);
 }
 
+/* ---- sequence space ---- */
+
+/* The send ring starts at SND.UNA once our SYN is acknowledged, whatever
+ * the distance from the ISS. It was taken for ISS + 1 whenever SND.UNA
+ * was not "after" the ISS, which modulo 2^32 (RFC 9293 §3.4) stops being
+ * true once 2 GiB have been acknowledged: every connection that carried
+ * more sent nothing more, or the wrong bytes. Sending 2 GiB through the
+ * harness would take minutes; the ISS is moved back instead, which leaves
+ * the connection as it is after 2 GiB. */
+static void
+test_send_past_2gib(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+    uint8_t want[1000];
+
+    ht_active(&k, e, HT_NOWS, 100 * MS);
+    tcp_seq una = k.iss + 1;
+    k.c->iss = una - 1 - 0x80000000u; /* 2 GiB acknowledged */
+    app_send(e, k.c, 1000);
+    ht_nsent(e, 1);
+    struct ht_out o;
+    ht_out(e, 0, &o);
+    ht_expect(e, 0, TCP_ACK | TCP_PSH, una, k.pseq, -1, 1000);
+    h_pattern(want, sizeof(want), 11);
+    assert_memory_equal(o.data, want, 1000);
+    rec_clear(e->rec);
+    ht_ack(&k, una + 600);
+    assert_int_equal(ht_info(k.c).unacked, 400);
+    ht_ack(&k, una + 1000);
+    assert_int_equal(ht_info(k.c).unacked, 0);
+    assert_int_equal(k.c->fin_acked, 0);
+    assert_int_equal(tcp_shutdown(e->s, k.c, 1), 0);
+    ht_only(e, TCP_ACK | TCP_FIN, una + 1000, k.pseq, -1, 0);
+    ht_ack(&k, una + 1001);
+    assert_int_equal(k.c->state, TCP_FIN_WAIT_2);
+}
+
 int
 main(void)
 {
@@ -755,6 +793,7 @@ main(void)
         cmocka_unit_test_teardown(test_nagle, h_teardown),
         cmocka_unit_test_teardown(test_nobufs_fin, h_teardown),
         cmocka_unit_test_teardown(test_nobufs_delack, h_teardown),
+        cmocka_unit_test_teardown(test_send_past_2gib, h_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

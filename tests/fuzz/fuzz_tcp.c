@@ -66,6 +66,7 @@ static const uint8_t peer_mac[6] = {2, 0, 0, 0, 0, 1};
 
 struct fz {
     struct stack *s;
+    struct fz_dev *dev;
     uint64_t now;
     struct tcp_pcb *l, *c[NCONN];
     struct tcp_pcb *extra[NEXTRA]; /* connection 3's accepted children */
@@ -78,15 +79,45 @@ struct fz {
     size_t left;
 };
 
+/* The device: discards what it is sent, but notes our last SYN,ACK from
+ * port 7 (a listener's half-open connections are SYN-queue entries, not
+ * blocks: their ISS is read off the wire, as the peer would). */
+struct fz_dev {
+    struct dev dev; /* first: a struct dev * is a struct fz_dev * */
+    uint16_t synack_dport;
+    tcp_seq synack_seq;
+    uint32_t synack_tsval;
+};
+
+static void
+note_synack(struct fz_dev *d, const uint8_t *f, size_t len)
+{
+    struct tcp_repr r;
+    enum tcp_bad why;
+
+    if (len < 34 || be16_get(f + 12) != ETH_TYPE_IPV4 || f[23] != 6)
+        return;
+    size_t ihl = (size_t)(f[14] & 15) * 4, total = be16_get(f + 16);
+    if (14 + total > len || ihl + 20 > total)
+        return;
+    if (tcp_parse(f + 14 + ihl, total - ihl, US, PEER, &r, &why) < 0 || r.sport != 7 ||
+        (r.flags & (TCP_SYN | TCP_ACK)) != (TCP_SYN | TCP_ACK))
+        return;
+    d->synack_dport = r.dport;
+    d->synack_seq = r.seq;
+    d->synack_tsval = r.has_ts ? r.tsval : 0;
+}
+
 static int
 null_send(struct dev *d, const uint8_t *frame, size_t len, uint64_t now_us)
 {
-    (void)d, (void)now_us;
+    (void)now_us;
     volatile uint8_t sum = 0; /* ASan sees a frame built past its buffer */
 
     for (size_t i = 0; i < len; i++)
         sum ^= frame[i];
     (void)sum;
+    note_synack((struct fz_dev *)d, frame, len);
     return 0;
 }
 
@@ -211,15 +242,14 @@ open_both(struct fz *f)
     struct tcp_repr r = {.sport = 40000, .dport = 7, .seq = PEER_ISN, .flags = TCP_SYN};
     syn_opts(&r, 0);
     send_tcp(f, &r, 0);
-    struct tcp_pcb *k = f->s->tcp.pcbs; /* the child, newest */
-    if (!k || k->state != TCP_SYN_RECEIVED)
+    if (f->dev->synack_dport != 40000)
         return -1;
-    f->iss[0] = k->iss;
-    f->ts0[0] = tcp_ts_now(f->s, k);
+    f->iss[0] = f->dev->synack_seq;
+    f->ts0[0] = f->dev->synack_tsval;
     r = (struct tcp_repr){.sport = 40000,
                           .dport = 7,
                           .seq = PEER_ISN + 1,
-                          .ack = k->iss + 1,
+                          .ack = f->iss[0] + 1,
                           .flags = TCP_ACK,
                           .wnd = 512,
                           .has_ts = 1,
@@ -233,7 +263,7 @@ open_both(struct fz *f)
     f->c[1] = tcp_open(f->s, (void *)3);
     if (!f->c[1] || tcp_connect(f->s, f->c[1], PEER, 8000) < 0)
         return -1;
-    k = f->c[1];
+    struct tcp_pcb *k = f->c[1];
     f->iss[1] = k->iss;
     f->ts0[1] = tcp_ts_now(f->s, k);
     f->pport[1] = 8000;
@@ -260,19 +290,18 @@ open_both(struct fz *f)
     return f->u && udp_bind(f->s, f->u, 0, 7) == 0 ? 0 : -1;
 }
 
-/* Connection 3 from sport: our ISS and first TSval of its child, if any. */
+/* Connection 3 from sport: our ISS and first TSval, from the last SYN,ACK
+ * we sent it (0 if none). */
 static void
 child_of(struct fz *f, uint16_t sport)
 {
+    if (f->pport[3] == sport && f->iss[3])
+        return;
     f->pport[3] = sport;
-    f->iss[3] = 0;
-    f->ts0[3] = 0;
-    for (struct tcp_pcb *c = f->s->tcp.pcbs; c; c = c->next) {
-        if (c->lport == 7 && c->rport == sport && c->state != TCP_LISTEN) {
-            f->iss[3] = c->iss;
-            f->ts0[3] = c->ts_off; /* without the clock's part: near enough */
-            return;
-        }
+    f->iss[3] = f->ts0[3] = 0;
+    if (f->dev->synack_dport == sport) {
+        f->iss[3] = f->dev->synack_seq;
+        f->ts0[3] = f->dev->synack_tsval;
     }
 }
 
@@ -425,9 +454,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct dev dev = {.ops = &null_ops, .name = "null"};
+    struct fz_dev dev = {.dev = {.ops = &null_ops, .name = "null"}};
     struct stack_config cfg;
-    struct fz f = {.in = data, .left = size, .now = 1000000, .echo = {1, 1, 1}};
+    struct fz f = {
+        .dev = &dev, .in = data, .left = size, .now = 1000000, .echo = {1, 1, 1}};
 
     stack_config_defaults(&cfg);
     cfg.addr = US;
@@ -437,7 +467,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.log_out = getenv("FUZZ_TCP_LOG") ? stderr : NULL; /* to reproduce */
     cfg.log_level = LOG_DEBUG;
     mac_from_addr(cfg.addr, cfg.mac);
-    f.s = stack_new(&cfg, &dev);
+    f.s = stack_new(&cfg, &dev.dev);
     if (!f.s)
         __builtin_trap(); /* a valid config must give an engine */
     stack_poll(f.s, f.now);

@@ -29,6 +29,8 @@ ring_write(struct ring *r, const void *src, size_t n)
 
     if (n > ring_space(r))
         n = ring_space(r);
+    if (n == 0)
+        return 0; /* src may be NULL: memcpy must not see it */
     size_t tail = (r->head + r->len) % r->cap;
     size_t first = r->cap - tail < n ? r->cap - tail : n;
     memcpy(r->buf + tail, s, first);
@@ -46,6 +48,8 @@ ring_peek(const struct ring *r, size_t off, void *dst, size_t n)
         return 0;
     if (n > r->len - off)
         n = r->len - off;
+    if (n == 0)
+        return 0;
     size_t start = (r->head + off) % r->cap;
     size_t first = r->cap - start < n ? r->cap - start : n;
     memcpy(d, r->buf + start, first);
@@ -71,6 +75,8 @@ ring_write_at(struct ring *r, size_t off, const void *src, size_t n)
         return 0;
     if (n > ring_space(r) - off)
         n = ring_space(r) - off;
+    if (n == 0)
+        return 0; /* a bare FIN beyond a hole has no data, src NULL */
     size_t at = (r->head + r->len + off) % r->cap;
     size_t first = r->cap - at < n ? r->cap - at : n;
     memcpy(r->buf + at, s, first);

@@ -589,8 +589,10 @@ tcp_check_fin(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
         return;
     if (g->h.seq + g->len != c->rcv_nxt) {
         if (seq_gt(g->h.seq + g->len, c->rcv_nxt) && g->len == 0 &&
-            tcp_text_state(c)) /* a bare FIN beyond a hole */
+            tcp_text_state(c)) { /* a bare FIN beyond a hole */
             tcp_ooo_insert(s, c, g->h.seq, NULL, 0, 1);
+            c->ack_now = 1; /* RFC 5681 §4.2: a duplicate ACK at once */
+        }
         return;
     }
     switch (c->state) {

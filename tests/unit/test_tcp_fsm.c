@@ -479,6 +479,30 @@ test_out_of_order(void **state)
     assert_int_equal(tcp_recv(e->s, k.c, b, sizeof(b)), 0); /* EOF */
 }
 
+/* A FIN without data beyond a hole (the data before it lost) waits too.
+ * It was stored with a NULL data pointer: memcpy(dst, NULL, 0) is
+ * undefined (UBSan stopped ustackd in tests/interop/tcp_flow.sh, and
+ * fuzz_tcp saw it). */
+static void
+test_out_of_order_bare_fin(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+    uint8_t b[100];
+
+    ht_passive(&k, e, 0, HT_NOWS);
+    tcp_seq base = k.pseq;
+    ht_peer_bytes(b, 0, sizeof(b));
+    ht_send_at(&k, TCP_ACK | TCP_FIN, base + 100, k.pack, NULL, 0);
+    ht_only(e, TCP_ACK, k.iss + 1, base, 65535, 0);
+    assert_int_equal(k.c->state, TCP_ESTABLISHED);
+    ht_send_at(&k, TCP_ACK, base, k.pack, b, 100);
+    ht_only(e, TCP_ACK, k.iss + 1, base + 101, 65535, 0);
+    assert_int_equal(k.c->state, TCP_CLOSE_WAIT);
+    ht_recv_expect(e, k.c, 0, 100);
+    assert_int_equal(tcp_recv(e->s, k.c, b, sizeof(b)), 0); /* EOF */
+}
+
 static void
 test_duplicate_and_overlap(void **state)
 {
@@ -1227,6 +1251,7 @@ main(void)
         T(test_syn_retransmit_backoff),
         T(test_data_in_order),
         T(test_out_of_order),
+        T(test_out_of_order_bare_fin),
         T(test_duplicate_and_overlap),
         T(test_window_limits),
         T(test_sws_zero_window),

@@ -21,7 +21,8 @@ WARN    := -Wall -Wextra -Wshadow -Werror
 BASE    := -std=c11 -D_GNU_SOURCE $(WARN) -Istack -Isocket_api -Iapps -MMD -MP
 REL     := -O2 -g
 SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ    := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
+FUZZ    := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+           -fno-sanitize-recover=all
 LIBS    := -lpcap
 
 ENGINE_SRC := $(sort $(wildcard stack/core/*.c stack/wire/*.c stack/proto/*.c stack/dev/*.c)) stack/stack.c

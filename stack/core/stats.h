@@ -54,7 +54,7 @@
     X(keepalive_probes) X(delayed_acks) X(active_opens)     \
     X(passive_opens) X(established) X(aborted) X(timed_out) X(time_wait_reused)  \
     X(rx_icmp_short) X(rx_icmp_no_conn) X(rx_icmp_bad_seq) X(rx_icmp_pmtu_stale)   \
-    X(rx_icmp_pmtu_handshake) X(pmtu_lowered) X(pmtu_clamped) X(pmtu_blackhole)    \
+    X(rx_icmp_pmtu_handshake) X(pmtu_lowered) X(pmtu_clamped) X(pmtu_blackhole) X(pmtu_blackhole_undone)    \
     X(rx_sack_blocks) X(rx_sack_bad) X(rx_dsack) X(tx_sack_blocks) X(tx_dsack)       \
     X(sack_recoveries) X(sack_retransmits) X(sb_full) X(rack_lost) X(rack_reord)    \
     X(tlp_probes) X(tlp_recovered) X(tlp_spurious) X(sack_reneged) X(undo_dsack) X(undo_ts)   \

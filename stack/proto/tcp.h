@@ -173,6 +173,9 @@ struct tcp_pcb {
     uint16_t pmtu;        /* path MTU estimate (RFC 1191 §3): the link MTU,
                              lowered by "fragmentation needed" or the
                              black-hole fallback; never raised */
+    uint16_t bh_mss, bh_pmtu; /* SND.MSS and the estimate before the first
+                             black-hole step (0: none taken) */
+    uint32_t bh_tsval;    /* our TSval when it was taken */
     uint8_t pmtu_no_df;   /* a router asked for less than TCP_PMTU_MIN:
                              send without DF so it may fragment (as Linux) */
     uint8_t snd_wscale;   /* peer's shift (applied to windows it sends) */
@@ -412,6 +415,10 @@ void tcp_cc_timeout(struct stack *s, struct tcp_pcb *c);
 /* The retransmission timer fired (backoff already counts it): the
  * black-hole fallback may lower SND.MSS. */
 void tcp_pmtu_rto(struct stack *s, struct tcp_pcb *c);
+/* A full-sized segment sent before the black-hole fallback was delivered
+ * (len bytes, or the ACK echoes tsecr from before it): the path carries
+ * big segments after all, and the fallback is undone. */
+void tcp_pmtu_delivered(struct stack *s, struct tcp_pcb *c, uint32_t len, uint32_t tsecr);
 /* ipv4_output flags for c's segments: DF, unless pmtu_no_df. */
 unsigned tcp_ip_flags(const struct tcp_pcb *c);
 /* enum tcp_ca_state, for TCP_INFO */

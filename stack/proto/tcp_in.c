@@ -451,6 +451,8 @@ tcp_check_ack(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
         return STEP_DROP;
     }
     c->probes_out = 0; /* the peer is alive (as Linux's tcp_ack) */
+    if (seq_gt(ack, c->snd_una) && g->h.has_ts)
+        tcp_pmtu_delivered(s, c, 0, g->h.tsecr);
     if (c->sb.seg) { /* SACK: RFC 6675 and RACK-TLP decide */
         int advanced = seq_gt(ack, c->snd_una);
         if (advanced)

@@ -29,7 +29,9 @@
  * firewalls that drop the ICMP): after TCP_BLACKHOLE_RTOS consecutive
  * retransmission timeouts of a full-sized segment, SND.MSS drops to 1024
  * (Linux's tcp_base_mss), and on each further timeout to half, never
- * below 536. This is the effect of Linux's tcp_mtu_probing = 1.
+ * below 536. This is the effect of Linux's tcp_mtu_probing = 1. The
+ * first delivery of a segment sent big before the fallback undoes it
+ * (tcp_pmtu_delivered).
  *
  * Leaves out: raising the estimate again (RFC 1191 §6.3's timer, RFC 4821
  * probing), other ICMP errors than destination unreachable (time exceeded
@@ -129,6 +131,7 @@ tcp_set_mss(struct tcp_pcb *c, uint16_t mss)
 static void
 tcp_pmtu_lower(struct stack *s, struct tcp_pcb *c, uint32_t mtu)
 {
+    c->bh_mss = 0; /* the router's word outweighs the black-hole guess */
     if (mtu < TCP_PMTU_MIN) {
         s->stats.tcp.pmtu_clamped++;
         mtu = TCP_PMTU_MIN;
@@ -245,8 +248,38 @@ tcp_pmtu_rto(struct stack *s, struct tcp_pcb *c)
      * ring holds the bytes from SND.UNA on) */
     if (c->snd_mss <= TCP_MSS_MIN || c->snd.len < c->snd_mss)
         return;
+    uint16_t mss = c->snd_mss, pmtu = c->pmtu;
     if (!tcp_set_mss(c, tcp_blackhole_mss(c->snd_mss)))
         return;
+    if (!c->bh_mss) { /* the first step: remember where we came from */
+        c->bh_mss = mss;
+        c->bh_pmtu = pmtu;
+        c->bh_tsval = c->ts_ok ? tcp_ts_now(s, c) : 0;
+    }
     s->stats.tcp.pmtu_blackhole++;
     tcp_pmtu_log(s, c, "timeouts of a full-sized segment: a black hole?");
+}
+
+/* Random loss also makes three timeouts in a row (10% loss each way does,
+ * every few seconds), and a wrong fallback would cost the connection two
+ * thirds of its segment size for good. So the fallback is a guess that
+ * the first delivery of a big segment proves wrong: a scoreboard record
+ * longer than SND.MSS was only ever sent big (records are cut to the new
+ * size when sent again); with timestamps, an ACK that echoes a TSval from
+ * before the fallback answers a segment sent before it. (Linux probes its
+ * way back up instead, RFC 4821; this needs no probe.) */
+void
+tcp_pmtu_delivered(struct stack *s, struct tcp_pcb *c, uint32_t len, uint32_t tsecr)
+{
+    if (!c->bh_mss)
+        return;
+    int big = len > c->snd_mss;
+    int old_echo = c->ts_ok && tsecr && c->bh_tsval && (int32_t)(tsecr - c->bh_tsval) < 0;
+    if (!big && !old_echo)
+        return;
+    c->snd_mss = c->bh_mss;
+    c->pmtu = c->bh_pmtu;
+    c->bh_mss = 0;
+    s->stats.tcp.pmtu_blackhole_undone++;
+    tcp_pmtu_log(s, c, "a big segment got through: no black hole");
 }

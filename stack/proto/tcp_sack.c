@@ -242,8 +242,10 @@ tcp_sb_ack(struct stack *s, struct tcp_pcb *c, tcp_seq ack)
     while (c->sb.n) {
         struct tcp_txseg *g = tcp_sb_at(c, 0);
         if (seq_le(g->seq + g->len, ack)) {
-            if (!(g->flags & TXS_SACKED))
+            if (!(g->flags & TXS_SACKED)) {
+                tcp_pmtu_delivered(s, c, g->len, 0);
                 tcp_rack_delivered(s, c, g);
+            }
             c->sb.head = (c->sb.head + 1) % c->sb.cap;
             c->sb.n--;
             continue;
@@ -290,6 +292,7 @@ tcp_sb_mark(struct stack *s, struct tcp_pcb *c, tcp_seq left, tcp_seq right)
         g = tcp_sb_at(c, i);
         g->flags |= TXS_SACKED;
         g->flags &= (uint8_t)~(TXS_LOST | TXS_RETRANS);
+        tcp_pmtu_delivered(s, c, g->len, 0);
         tcp_rack_delivered(s, c, g);
     }
 }

@@ -489,6 +489,46 @@ test_pmtu_blackhole(void **state)
     assert_int_equal(k.c->snd_mss, 536);
 }
 
+/* Random loss also makes three timeouts in a row. The fallback is undone
+ * by the first sign that a segment sent big before it got through: here
+ * an ACK echoing the TSval of the first, full-sized transmission (the
+ * copies were lost, or the ACKs of them). An echo of a copy sent after
+ * the fallback proves nothing. */
+static void
+test_pmtu_blackhole_undone(void **state)
+{
+    struct h_env *e = env(state);
+    struct ht_conn k;
+
+    ht_active_ts(&k, e, HT_NOWS, 100 * MS, 1000);
+    const uint32_t seg = MSS - 12; /* a full segment beside the timestamps */
+    uint32_t first_ts = tcp_ts_now(e->s, k.c);
+    app_send(e, k.c, 2 * seg);
+    ht_nsent(e, 2);
+    tcp_seq s0 = k.iss + 1;
+    for (int i = 0; i < TCP_BLACKHOLE_RTOS; i++)
+        ht_at(e, k.c->t_rexmt);
+    assert_int_equal(h_stat(e, "tcp.pmtu_blackhole"), 1);
+    assert_int_equal(k.c->snd_mss, 1024);
+    /* the ACK of a copy sent since: still 1024 */
+    k.ptsecr = tcp_ts_now(e->s, k.c);
+    ht_at(e, e->now + 100 * MS);
+    rec_clear(e->rec);
+    ht_ack(&k, s0 + 1024 - 12);
+    assert_int_equal(k.c->snd_mss, 1024);
+    assert_int_equal(h_stat(e, "tcp.pmtu_blackhole_undone"), 0);
+    /* the first transmission of the second segment arrives late: its ACK
+     * echoes a TSval from before the fallback */
+    k.ptsecr = first_ts;
+    ht_ack(&k, s0 + 2 * seg);
+    assert_int_equal(h_stat(e, "tcp.pmtu_blackhole_undone"), 1);
+    assert_int_equal(k.c->snd_mss, MSS);
+    assert_int_equal(k.c->pmtu, 1500);
+    rec_clear(e->rec);
+    app_send(e, k.c, 2 * seg);
+    ht_expect(e, 0, TCP_ACK, s0 + 2 * seg, k.pseq, -1, seg); /* full size again */
+}
+
 /* Timeouts of a segment shorter than SND.MSS say nothing of its size. */
 static void
 test_pmtu_blackhole_small(void **state)
@@ -702,6 +742,7 @@ main(void)
         cmocka_unit_test_teardown(test_pmtu_plateau, h_teardown),
         cmocka_unit_test_teardown(test_pmtu_blackhole, h_teardown),
         cmocka_unit_test_teardown(test_pmtu_blackhole_small, h_teardown),
+        cmocka_unit_test_teardown(test_pmtu_blackhole_undone, h_teardown),
         cmocka_unit_test_teardown(test_pmtu_blackhole_link, bh_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -86,6 +86,16 @@ need_netns conns
 nofile=$((n + 4096))
 nr_open=$(cat /proc/sys/fs/nr_open)
 [ "$nofile" -le "$nr_open" ] || nofile=$nr_open
+if ! prlimit --nofile="$nofile:$nofile" true 2>/dev/null; then
+    # a hard limit we may not raise (no CAP_SYS_RESOURCE, as in some
+    # containers): as many connections as it allows
+    nofile=$(ulimit -Hn)
+    if [ "$n" -gt $((nofile - 512)) ]; then
+        echo "# descriptors: the hard limit ($nofile) cannot be raised here:" \
+            "$((nofile - 512)) connections instead of $n"
+        n=$((nofile - 512))
+    fi
+fi
 ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
 ip netns exec "$ns" sysctl -qw net.ipv4.tcp_max_syn_backlog=4096
 printf '#!/bin/sh\nexec prlimit --nofile=%d:%d %s/%s/ustackd "$@"\n' "$nofile" "$nofile" \

@@ -148,7 +148,10 @@ check "open: under $rss_kb KB of ustackd RSS per idle connection" \
     [ $(((rss1 - rss0) * 1024)) -lt $((rss_kb * 1024 * (opened > 0 ? opened : 1))) ]
 touch "$tmp/hold.stop"
 wait_for "$tmp/hold.log" '^closed' 60 || notok "open: the client closes them"
-for ((i = 0; i < 300; i++)); do
+# the engine walks every connection per segment and per wakeup: closing
+# many takes a while (30 s, or a second per 20 connections)
+close_wait=$((n / 20 > 30 ? n / 20 : 30))
+for ((i = 0; i < close_wait * 10; i++)); do
     [ "$(nfds "$dpid")" -le "$fd0" ] && break
     sleep 0.1
 done

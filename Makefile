@@ -8,7 +8,9 @@
 #   make soak       TCP through a lossy link, ustack beside Linux
 #                   (scripts/loss-bench.sh; LOSS_MB, LOSS_LEVELS, LOSS_SECONDS);
 #                   sockets at scale and crash recovery (scripts/scale-soak.sh;
-#                   SCALE_CLIENTS, SCALE_CYCLES)
+#                   SCALE_CLIENTS, SCALE_CYCLES); connections at scale, a
+#                   SYN flood and connect/close cycles (scripts/conn-soak.sh;
+#                   CONN_N, CONN_FLOOD_SECONDS, CONN_CYCLES)
 #
 # Two flavours of every object: build/rel (optimised) and build/san
 # (AddressSanitizer + UndefinedBehaviorSanitizer). The fuzz targets are
@@ -149,6 +151,7 @@ soak: deps
 		build/san/unc build/san/ustat build/san/itest/tcp_quota
 	scripts/loss-bench.sh
 	scripts/scale-soak.sh
+	scripts/conn-soak.sh
 
 clean:
 	rm -rf build

@@ -6,7 +6,7 @@
 # is missing and exits 1. Called by `make deps`, `make test`, `make run`.
 set -eu
 
-PACKAGES="build-essential clang libclang-rt-14-dev libpcap-dev libcmocka-dev
+PACKAGES="build-essential clang libclang-rt-14-dev libpcap-dev libcmocka-dev hping3
 python3-scapy tshark tcpdump iproute2 iputils-ping iputils-arping
 netcat-openbsd graphviz pkg-config ethtool"
 

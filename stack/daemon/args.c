@@ -13,6 +13,7 @@
  *   --fault-seed  the engine's seed (--seed or the random one)
  *   --max-sockets-per-uid, --max-sockets-per-process  from the descriptor
  *           limit, in quota_limits_default (quota.h)
+ *   --tcp-mem-max  the engine's (cfg.tcp_mem_max, 1 GiB)
  * The fault options (--loss, --delay, ...) are fault_opt.c's.
  */
 #include "daemon/args.h"
@@ -64,6 +65,12 @@ static const char usage_text[] =
     "                    descriptor limit (raised to its hard limit) less 64\n"
     "  --max-sockets-per-process N  sockets one process may hold (more:\n"
     "                    EMFILE); default a quarter of the table\n"
+    "  --tcp-mem-max BYTES  bytes all TCP connections may hold (blocks, the\n"
+    "                    storage of their rings, SYN-queue entries, TIME_WAIT\n"
+    "                    records), a number with an optional K, M or G (x1024);\n"
+    "                    past it new connections are refused, SYNs get cookies\n"
+    "                    and segments that need more buffer are dropped;\n"
+    "                    default 1G\n"
     "  --log LEVEL       error, warn, info (default) or debug; to stderr\n"
     "  --help            this text\n"
     "\n"
@@ -97,6 +104,7 @@ enum {
     OPT_LOG,
     OPT_MAX_UID,
     OPT_MAX_PROCESS,
+    OPT_TCP_MEM_MAX,
     OPT_HELP,
     OPT_FAULT, /* every option of fault_opt.h: the name tells which */
 };
@@ -116,6 +124,7 @@ static const struct option long_options[] = {
     {"log", required_argument, NULL, OPT_LOG},
     {"max-sockets-per-uid", required_argument, NULL, OPT_MAX_UID},
     {"max-sockets-per-process", required_argument, NULL, OPT_MAX_PROCESS},
+    {"tcp-mem-max", required_argument, NULL, OPT_TCP_MEM_MAX},
     {"help", no_argument, NULL, OPT_HELP},
     {"loss", required_argument, NULL, OPT_FAULT},
     {"dup", required_argument, NULL, OPT_FAULT},
@@ -306,6 +315,35 @@ parse_range(const char *opt, const char *arg, uint64_t lo, uint64_t hi, uint32_t
     return 0;
 }
 
+/* --tcp-mem-max: bytes, with an optional K, M or G (powers of 1024). */
+static int
+parse_mem(const char *arg, struct ustackd_args *a, char *err, size_t errlen)
+{
+    static const char units[] = "KMG";
+    char num[32];
+    size_t n = strlen(arg);
+    unsigned shift = 0;
+    uint64_t v;
+
+    if (n > 0 && n < sizeof(num)) {
+        const char *u = strchr(units, toupper((unsigned char)arg[n - 1]));
+        if (u && *u) {
+            shift = 10 * (unsigned)(u - units + 1);
+            n--;
+        }
+        memcpy(num, arg, n);
+        num[n] = '\0';
+    }
+    if (n == 0 || n >= sizeof(num) || parse_u64(num, &v) < 0 || v == 0 ||
+        v > (UINT64_MAX >> 2) >> shift) {
+        snprintf(err, errlen, "--tcp-mem-max '%s' must be a number of bytes, e.g. 64M",
+                 arg);
+        return -EINVAL;
+    }
+    a->cfg.tcp_mem_max = v << shift;
+    return 0;
+}
+
 static int
 parse_cc(const char *arg, struct ustackd_args *a, char *err, size_t errlen)
 {
@@ -426,6 +464,7 @@ args_parse(int argc, char **argv, struct ustackd_args *a, char *err, size_t errl
             rc = parse_range("max-sockets-per-process", optarg, 1, SLOTS_LIMIT_MAX,
                              &a->socks.per_process, err, errlen);
             break;
+        case OPT_TCP_MEM_MAX: rc = parse_mem(optarg, a, err, errlen); break;
         case OPT_FAULT:
             rc = fault_opt_parse(&a->fault, long_options[idx].name, optarg, fault_dirs,
                                  err, errlen);

@@ -117,7 +117,7 @@ sock_tcp_tx(struct sock_table *t, struct sock *so)
              * return it instead of the bytes; keep it for SO_ERROR */
             if (c->so_error)
                 so->so_error = tcp_take_error(c);
-            size_t space = tcp_send_space(c);
+            size_t space = tcp_send_space(t->s, c);
             if (space == 0)
                 return TX_FULL;
             if (want > space)
@@ -182,10 +182,10 @@ sock_tcp_tx_done(struct sock_table *t, struct sock *so, enum sock_tx r)
 
 /* Is it worth reading from the pair again, after the send ring filled? */
 static bool
-sock_tcp_tx_ready(const struct sock *so)
+sock_tcp_tx_ready(const struct sock_table *t, const struct sock *so)
 {
     const struct tcp_pcb *c = so->tcp;
-    size_t space = tcp_send_space(c);
+    size_t space = tcp_send_space(t->s, c);
     size_t resume = c->sndbuf / 4 < SOCK_TCP_RESUME ? c->sndbuf / 4 : SOCK_TCP_RESUME;
 
     if (!sock_tcp_sendable(c))
@@ -636,7 +636,7 @@ sock_tcp_push(struct sock_table *t, struct sock *so)
     }
     /* reading the pair stopped for send space, or is ours to drive since
      * dfd left the epoll set at its hangup */
-    if (!so->rd_eof && (so->tx_blocked || so->hup) && sock_tcp_tx_ready(so)) {
+    if (!so->rd_eof && (so->tx_blocked || so->hup) && sock_tcp_tx_ready(t, so)) {
         if (so->app_gone) {
             sock_tcp_orphan(t, so); /* may free so */
             return;
@@ -796,7 +796,7 @@ sock_tcp_setopt(struct sock_table *t, struct sock *so, int level, int name, int3
             v = sock_buf_size(value,
                               name == SO_RCVBUF ? SOCK_MIN_RCVBUF : SOCK_MIN_SNDBUF,
                               SOCK_TCP_BUF_VAL_MAX);
-            if (tcp_set_bufs(c, name == SO_SNDBUF ? (uint32_t)v : 0,
+            if (tcp_set_bufs(t->s, c, name == SO_SNDBUF ? (uint32_t)v : 0,
                              name == SO_RCVBUF ? (uint32_t)v : 0) < 0) {
                 DLOG(t->log, LOG_DEBUG, "sock", "socket %u: buffer size %d refused",
                      so->id, v);
@@ -903,7 +903,7 @@ sock_tcp_shutdown(struct sock_table *t, struct sock *so, int fd, int how)
         n = tcp_open(t->s, so);
         if (!n)
             return -ENOBUFS;
-        tcp_set_bufs(n, c->sndbuf, c->rcvbuf);
+        tcp_set_bufs(t->s, n, c->sndbuf, c->rcvbuf);
         n->reuseaddr = c->reuseaddr;
         tcp_set_reuseport(n, c->reuseport, c->uid);
         tcp_set_nodelay(t->s, n, c->nodelay);

@@ -362,7 +362,7 @@ int tcp_connect(struct stack *s, struct tcp_pcb *c, uint32_t addr, uint16_t port
 ssize_t tcp_send(struct stack *s, struct tcp_pcb *c, const void *buf, size_t len);
 /* Read in-order bytes: count, 0 at EOF, -EAGAIN, or the pending error. */
 ssize_t tcp_recv(struct stack *s, struct tcp_pcb *c, void *buf, size_t len);
-size_t tcp_send_space(const struct tcp_pcb *c);
+size_t tcp_send_space(const struct stack *s, const struct tcp_pcb *c);
 size_t tcp_recv_avail(const struct tcp_pcb *c);
 /* SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2. */
 int tcp_shutdown(struct stack *s, struct tcp_pcb *c, int how);
@@ -376,7 +376,7 @@ void tcp_get_info(const struct tcp_pcb *c, struct tcp_info_lite *info);
 /* TCP_CONGESTION: 0, or -ENOENT for a name the engine does not have. */
 int tcp_set_cc(struct stack *s, struct tcp_pcb *c, const char *name);
 const char *tcp_cc_name(const struct tcp_pcb *c);
-int tcp_set_bufs(struct tcp_pcb *c, uint32_t sndbuf, uint32_t rcvbuf);
+int tcp_set_bufs(struct stack *s, struct tcp_pcb *c, uint32_t sndbuf, uint32_t rcvbuf);
 /* SO_REUSEADDR; SO_REUSEPORT, with the uid of the socket's owner (Linux
  * shares a port through SO_REUSEPORT only among sockets of one uid). */
 void tcp_set_reuseaddr(struct tcp_pcb *c, int on);
@@ -428,7 +428,7 @@ tcp_seq tcp_isn(struct stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
 /* RFC 6298 §2.3 with alpha = 1/(8n), beta = 1/(4n) (n >= 1; see tcp_ts.c). */
 void tcp_rtt_sample_n(struct stack *s, struct tcp_pcb *c, uint32_t rtt_us, uint32_t n);
 
-/* ---- memory (tcp_api.c): every block, ring, SYN-queue entry and
+/* ---- memory (tcp_api.c): every block, ring storage, SYN-queue entry and
  * TIME_WAIT record is charged to cfg.tcp_mem_max ---- */
 /* 0, or -ENOBUFS (counted in tcp.mem_refused) when n bytes more would
  * pass the budget. */
@@ -436,8 +436,15 @@ int tcp_mem_charge(struct stack *s, size_t n);
 void tcp_mem_uncharge(struct stack *s, size_t n);
 /* Bytes charged now. */
 uint64_t tcp_mem_used(const struct stack *s);
-/* The two rings of c, sized sndbuf and rcvbuf, charged: 0 or -ENOBUFS. */
+/* The two rings of c, bounded by sndbuf and rcvbuf, with no storage yet:
+ * 0. */
 int tcp_rings_alloc(struct stack *s, struct tcp_pcb *c);
+/* Storage in r for need bytes from its head (at most its bound), the
+ * growth charged to the budget: 0 or -ENOBUFS (tcp.mem_refused). */
+int tcp_ring_reserve(struct stack *s, struct tcp_pcb *c, struct ring *r, size_t need);
+/* Free r's storage if it holds nothing (and, for the receive ring, no
+ * out-of-order run), uncharging it. */
+void tcp_ring_release(struct stack *s, struct tcp_pcb *c, struct ring *r);
 
 /* ---- out-of-order data in the receive ring (tcp_ooo.c) ---- */
 /* Keep len bytes at seq (beyond RCV.NXT, inside the window) and a FIN

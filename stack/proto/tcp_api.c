@@ -76,24 +76,61 @@ tcp_mem_used(const struct stack *s)
 }
 
 /* Allocate at commitment: a connection gets its rings when it is
- * established (tcp_syn.c) or when the application connects. */
+ * established (tcp_syn.c) or when the application connects. They are
+ * bounds (sndbuf, rcvbuf) with no storage yet: tcp_ring_reserve adds it
+ * as bytes come, tcp_ring_release frees it when they are gone, and the
+ * budget is charged for the storage there is, so that an idle connection
+ * costs its block and nothing more. */
 int
 tcp_rings_alloc(struct stack *s, struct tcp_pcb *c)
 {
-    size_t n = (size_t)c->sndbuf + c->rcvbuf;
-
-    if (c->snd.buf)
+    (void)s;
+    if (c->snd.cap)
         return 0;
-    if (tcp_mem_charge(s, n) < 0)
+    ring_setup(&c->snd, c->sndbuf);
+    ring_setup(&c->rcv, c->rcvbuf);
+    return 0;
+}
+
+/* What the budget leaves. */
+static size_t
+tcp_mem_headroom(const struct stack *s)
+{
+    return s->tcp.mem_used < s->cfg.tcp_mem_max ? s->cfg.tcp_mem_max - s->tcp.mem_used
+                                                : 0;
+}
+
+int
+tcp_ring_reserve(struct stack *s, struct tcp_pcb *c, struct ring *r, size_t need)
+{
+    if (need > r->cap)
+        need = r->cap;
+    if (need <= r->size)
+        return 0;
+    size_t old = r->size, to = ring_grow_size(r, need);
+    if (to - old > tcp_mem_headroom(s))
+        to = need; /* the budget is short of the next step: what is needed */
+    if (tcp_mem_charge(s, to - old) < 0)
         return -ENOBUFS;
-    if (ring_init(&c->snd, c->sndbuf) < 0 || ring_init(&c->rcv, c->rcvbuf) < 0) {
-        ring_free(&c->snd);
-        ring_free(&c->rcv);
-        tcp_mem_uncharge(s, n);
+    if (ring_set_size(r, to) < 0) {
+        tcp_mem_uncharge(s, to - old);
         return -ENOBUFS;
     }
-    c->mem_charged += (uint32_t)n;
+    c->mem_charged += (uint32_t)(to - old);
     return 0;
+}
+
+void
+tcp_ring_release(struct stack *s, struct tcp_pcb *c, struct ring *r)
+{
+    size_t n = r->size;
+
+    /* the receive ring's free space may hold out-of-order runs */
+    if (!n || r->len || (r == &c->rcv && c->n_ooo))
+        return;
+    ring_set_size(r, 0);
+    tcp_mem_uncharge(s, n);
+    c->mem_charged -= (uint32_t)n;
 }
 
 /* Take a child off its listener's books. */
@@ -327,7 +364,7 @@ tcp_connect(struct stack *s, struct tcp_pcb *c, uint32_t addr, uint16_t port)
     default:
         return -EISCONN;
     }
-    if (c->so_error || c->rcv_fin || c->snd.buf)
+    if (c->so_error || c->rcv_fin || c->snd.cap)
         return -EINVAL; /* a used block: the socket layer needs a new one */
     if (addr == 0 || stack_addr_is_martian(s, addr) || ipv4_route_check(s, addr) < 0)
         return -ENETUNREACH;
@@ -365,12 +402,16 @@ tcp_send(struct stack *s, struct tcp_pcb *c, const void *buf, size_t len)
         break;
     case TCP_CLOSED:
     case TCP_LISTEN:
-        return c->snd.buf ? -EPIPE : -ENOTCONN;
+        return c->snd.cap ? -EPIPE : -ENOTCONN;
     default:
         return -EPIPE;
     }
     if (c->fin_queued)
         return -EPIPE;
+    size_t want = len < ring_space(&c->snd) ? len : ring_space(&c->snd);
+    if (tcp_ring_reserve(s, c, &c->snd, c->snd.len + want) < 0 &&
+        ring_room(&c->snd) == 0 && want)
+        return -ENOBUFS;
     size_t n = ring_write(&c->snd, buf, len);
     if (n == 0 && len)
         return -EAGAIN;
@@ -385,6 +426,7 @@ tcp_recv(struct stack *s, struct tcp_pcb *c, void *buf, size_t len)
         uint32_t before = (uint32_t)(c->rcv_adv - c->rcv_nxt);
         size_t n = ring_peek(&c->rcv, 0, buf, len);
         ring_drop(&c->rcv, n);
+        tcp_ring_release(s, c, &c->rcv);
         /* RFC 1122 §4.2.3.3: tell the peer when the window opened usefully
          * (what the 16-bit field can show of it: more space than that
          * would only repeat the same window, a duplicate ACK to the peer).
@@ -408,16 +450,20 @@ tcp_recv(struct stack *s, struct tcp_pcb *c, void *buf, size_t len)
     if (c->so_error)
         return -tcp_take_error(c);
     if (c->state == TCP_CLOSED)
-        return c->snd.buf ? 0 : -ENOTCONN;
+        return c->snd.cap ? 0 : -ENOTCONN;
     if (c->state == TCP_LISTEN)
         return -ENOTCONN;
     return -EAGAIN;
 }
 
 size_t
-tcp_send_space(const struct tcp_pcb *c)
+tcp_send_space(const struct stack *s, const struct tcp_pcb *c)
 {
-    return c->snd.buf ? ring_space(&c->snd) : 0;
+    /* what the bound leaves, as far as storage there is and the budget
+     * for more go */
+    size_t space = ring_space(&c->snd), can = ring_room(&c->snd) + tcp_mem_headroom(s);
+
+    return space < can ? space : can;
 }
 
 size_t
@@ -592,18 +638,29 @@ tcp_cc_name(const struct tcp_pcb *c)
 }
 
 int
-tcp_set_bufs(struct tcp_pcb *c, uint32_t sndbuf, uint32_t rcvbuf)
+tcp_set_bufs(struct stack *s, struct tcp_pcb *c, uint32_t sndbuf, uint32_t rcvbuf)
 {
     if (sndbuf) {
         sndbuf = sndbuf < TCP_BUF_MIN ? TCP_BUF_MIN : sndbuf > TCP_BUF_MAX ? TCP_BUF_MAX : sndbuf;
-        if (c->snd.buf && ring_resize(&c->snd, sndbuf) < 0)
-            return -ENOBUFS;
+        if (c->snd.cap) {
+            struct ring *r = &c->snd;
+            size_t old = r->size;
+            if (sndbuf < r->len)
+                return -ENOBUFS;
+            if (old > sndbuf) { /* less storage: the bound comes down to it */
+                if (ring_set_size(r, r->len ? sndbuf : 0) < 0)
+                    return -ENOBUFS;
+                tcp_mem_uncharge(s, old - r->size);
+                c->mem_charged -= (uint32_t)(old - r->size);
+            }
+            ring_set_cap(r, sndbuf);
+        }
         c->sndbuf = sndbuf;
     }
     if (rcvbuf) {
         rcvbuf = rcvbuf < TCP_BUF_MIN ? TCP_BUF_MIN : rcvbuf > TCP_BUF_MAX ? TCP_BUF_MAX : rcvbuf;
         /* the window already offered must stay covered */
-        if (c->rcv.buf && (rcvbuf < c->rcv.cap || ring_resize(&c->rcv, rcvbuf) < 0))
+        if (c->rcv.cap && (rcvbuf < c->rcv.cap || ring_set_cap(&c->rcv, rcvbuf) < 0))
             return -EINVAL;
         c->rcvbuf = rcvbuf;
     }

@@ -349,6 +349,7 @@ tcp_ack_advance(struct stack *s, struct tcp_pcb *c, tcp_seq ack)
             c->fin_acked = 1;
         }
         ring_drop(&c->snd, acked);
+        tcp_ring_release(s, c, &c->snd);
     }
     c->snd_una = ack;
     c->syn_acked = 1; /* whatever it acknowledged, the SYN came first */
@@ -510,8 +511,12 @@ static void tcp_fin(struct stack *s, struct tcp_pcb *c);
 
 /* Append in-order bytes; returns how many fitted. */
 static uint32_t
-tcp_deliver(struct tcp_pcb *c, const uint8_t *data, uint32_t len)
+tcp_deliver(struct stack *s, struct tcp_pcb *c, const uint8_t *data, uint32_t len)
 {
+    /* short of budget: what storage there is takes what fits, and the
+     * rest comes again (RFC 9293 §3.10.7.4: "if the segment ... cannot be
+     * accepted", tcp.mem_refused) */
+    tcp_ring_reserve(s, c, &c->rcv, c->rcv.len + len);
     uint32_t n = (uint32_t)ring_write(&c->rcv, data, len);
 
     c->rcv_nxt += n;
@@ -546,7 +551,7 @@ tcp_text(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
         c->ack_now = 1; /* RFC 5681 §4.2: a duplicate ACK at once */
         return STEP_DROP;
     }
-    uint32_t n = tcp_deliver(c, g->data, g->len);
+    uint32_t n = tcp_deliver(s, c, g->data, g->len);
     if (c->n_ooo) {
         if (tcp_ooo_pull(c))
             tcp_fin(s, c);

@@ -84,6 +84,13 @@ tcp_ooo_insert(struct stack *s, struct tcp_pcb *c, tcp_seq seq, const uint8_t *d
         return;
     }
     tcp_seq end = seq + fit + (fin ? 1 : 0);
+    /* storage in the ring up to its end: short of budget, the segment is
+     * dropped (tcp.mem_refused) and comes again */
+    if (fit &&
+        tcp_ring_reserve(s, c, &c->rcv, c->rcv.len + (seq - c->rcv_nxt) + fit) < 0) {
+        s->stats.tcp.rx_ooo_dropped++;
+        return;
+    }
     int held = tcp_ooo_add(c, seq, end);
     if (held < 0) {
         s->stats.tcp.rx_ooo_ranges_full++;

@@ -43,7 +43,7 @@ tcp_our_mss(const struct stack *s)
 static uint16_t
 tcp_rcv_window(struct tcp_pcb *c, int syn)
 {
-    uint32_t space = c->rcv.buf ? (uint32_t)ring_space(&c->rcv) : 0;
+    uint32_t space = c->rcv.cap ? (uint32_t)ring_space(&c->rcv) : 0;
     tcp_seq edge = c->rcv_nxt + space;
 
     if (syn) { /* RFC 7323 §2.2: the window in a SYN is never scaled */

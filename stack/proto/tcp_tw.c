@@ -86,7 +86,7 @@ tw_free(struct stack *s, struct tcp_tw *tw)
 static uint16_t
 tw_wnd(const struct tcp_pcb *c)
 {
-    tcp_seq edge = c->rcv_nxt + (c->rcv.buf ? (uint32_t)ring_space(&c->rcv) : 0);
+    tcp_seq edge = c->rcv_nxt + (c->rcv.cap ? (uint32_t)ring_space(&c->rcv) : 0);
 
     if (seq_lt(edge, c->rcv_adv))
         edge = c->rcv_adv; /* RFC 9293 §3.8.6.2.2: never shrinks */

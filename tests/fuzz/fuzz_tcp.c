@@ -445,7 +445,7 @@ echo_step(struct fz *f)
 {
     for (int i = 0; i < 3; i++)
         if (f->echo[i] && f->c[i] && tcp_recv_avail(f->c[i]) &&
-            tcp_send_space(f->c[i]) >= tcp_recv_avail(f->c[i]))
+            tcp_send_space(f->s, f->c[i]) >= tcp_recv_avail(f->c[i]))
             app_io(f, i, 0, tcp_recv_avail(f->c[i]));
 }
 

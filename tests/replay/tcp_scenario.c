@@ -282,7 +282,7 @@ scen_listen(struct scen *sc)
         scen_fail(sc, "tcp_open: out of memory");
         return;
     }
-    if (sc->def->rcvbuf && tcp_set_bufs(sc->l, 0, sc->def->rcvbuf) < 0)
+    if (sc->def->rcvbuf && tcp_set_bufs(sc->s, sc->l, 0, sc->def->rcvbuf) < 0)
         scen_fail(sc, "tcp_set_bufs refused the receive buffer");
     if ((rc = tcp_bind(sc->s, sc->l, 0, ECHO_PORT)) < 0 ||
         (rc = tcp_listen(sc->s, sc->l, 4)) < 0) {

@@ -191,7 +191,7 @@ ht_listen(struct h_env *e, uint16_t port, uint32_t rcvbuf, int backlog)
 
     assert_non_null(l);
     if (rcvbuf)
-        assert_int_equal(tcp_set_bufs(l, 0, rcvbuf), 0);
+        assert_int_equal(tcp_set_bufs(e->s, l, 0, rcvbuf), 0);
     assert_int_equal(tcp_bind(e->s, l, 0, port), 0);
     assert_int_equal(tcp_listen(e->s, l, backlog), 0);
     assert_int_equal(l->state, TCP_LISTEN);

@@ -7,6 +7,7 @@
  */
 #include "harness_tcp.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -192,8 +193,8 @@ test_syn_flood_cookies(void **state)
         ht_at(e, stack_poll_at(e->s));
     assert_int_equal(l->n_syn, 0);
     assert_int_equal(h_stat(e, "tcp.syn_queue_timed_out"), 24);
-    assert_int_equal(tcp_mem_used(e->s),
-                     mem0 + sizeof(struct tcp_pcb) + 2 * TCP_BUF_DEFAULT);
+    /* the block; its rings drained, their storage went with the bytes */
+    assert_int_equal(tcp_mem_used(e->s), mem0 + sizeof(struct tcp_pcb));
 }
 
 /* A forged ACK, a stale cookie, a cookie without timestamps. */
@@ -258,7 +259,8 @@ test_cookie_checks(void **state)
 }
 
 /* Out-of-order segments overlapping in every way reassemble byte-exact,
- * in the receive ring: no memory is taken for them. */
+ * in the receive ring: the only memory taken for them is the ring's
+ * storage up to the last byte held, freed when the application reads. */
 static void
 test_ooo_overlaps(void **state)
 {
@@ -300,13 +302,16 @@ test_ooo_overlaps(void **state)
     }
     assert_int_equal(k.c->ooo[0].left, base + 100);
     assert_int_equal(k.c->ooo[0].right, base + 3000);
-    assert_int_equal(tcp_mem_used(e->s), mem);
+    assert_int_equal(k.c->rcv.size, 4096); /* 3000 bytes: one step */
+    assert_int_equal(tcp_mem_used(e->s), mem + 4096);
     rec_clear(e->rec);
     ht_send_at(&k, TCP_ACK, base, k.pack, b, 150); /* fills, overlapping */
     ht_only(e, TCP_ACK, k.iss + 1, base + 3000, -1, 0);
     assert_int_equal(k.c->n_ooo, 0);
     assert_int_equal(tcp_recv(e->s, k.c, got, sizeof(got)), 3000);
     assert_memory_equal(got, b, 3000);
+    assert_int_equal(k.c->rcv.size, 0);
+    assert_int_equal(tcp_mem_used(e->s), mem);
 }
 
 /* The run list is bounded: a 17th run apart from the others is dropped
@@ -381,6 +386,160 @@ test_mem_budget(void **state)
     ht_ack_accept(&b);
 }
 
+/* What the budget holds for c beyond its block: the storage of its rings,
+ * and the block's own charge agrees. */
+static void
+rings_charged(struct h_env *e, const struct tcp_pcb *c, uint64_t mem0)
+{
+    assert_true(c->snd.size <= c->snd.cap && c->rcv.size <= c->rcv.cap);
+    assert_int_equal(c->mem_charged, sizeof(struct tcp_pcb) + c->snd.size + c->rcv.size);
+    assert_int_equal(tcp_mem_used(e->s), mem0 + c->snd.size + c->rcv.size);
+}
+
+/* tcp_recv of exactly len bytes: the peer's stream from off. */
+static void
+recv_n(struct h_env *e, struct tcp_pcb *c, size_t off, size_t len)
+{
+    uint8_t got[8192], want[8192];
+
+    assert_true(len <= sizeof(got));
+    assert_int_equal(tcp_recv(e->s, c, got, len), len);
+    ht_peer_bytes(want, off, len);
+    assert_memory_equal(got, want, len);
+}
+
+/* An idle connection costs its block: the rings get storage as bytes
+ * come (in steps of powers of two from RING_STEP_MIN), give it back when
+ * they drain, and the budget follows every byte of it. */
+static void
+test_rings_idle(void **state)
+{
+    struct h_env *e = env_with(state, 0);
+    struct ht_conn k;
+    uint8_t b[2000];
+
+    ht_passive(&k, e, 0, HT_NOWS);
+    struct tcp_pcb *c = k.c;
+    uint64_t mem0 = tcp_mem_used(e->s);
+    assert_int_equal(c->rcv.cap, TCP_BUF_DEFAULT);
+    assert_int_equal(c->snd.cap, TCP_BUF_DEFAULT);
+    assert_null(c->rcv.buf);
+    assert_null(c->snd.buf);
+    rings_charged(e, c, mem0);
+    /* the peer's bytes: one step of storage; read, none */
+    ht_data(&k, 100);
+    assert_int_equal(c->rcv.size, RING_STEP_MIN);
+    rings_charged(e, c, mem0);
+    ht_recv_expect(e, c, 0, 100);
+    assert_null(c->rcv.buf);
+    rings_charged(e, c, mem0);
+    /* ours: kept until acknowledged, then none */
+    assert_int_equal(tcp_send(e->s, c, "echo", 4), 4);
+    assert_int_equal(c->snd.size, RING_STEP_MIN);
+    rings_charged(e, c, mem0);
+    ht_ack(&k, k.iss + 1 + 2);
+    assert_int_equal(c->snd.size, RING_STEP_MIN); /* two bytes still out */
+    ht_ack(&k, k.iss + 1 + 4);
+    assert_null(c->snd.buf);
+    rings_charged(e, c, mem0);
+    /* bytes piling up grow it by doubling, the contents kept */
+    for (int i = 0; i < 10; i++)
+        ht_data(&k, 1000);
+    assert_int_equal(c->rcv.len, 10000);
+    assert_int_equal(c->rcv.size, 16384);
+    rings_charged(e, c, mem0);
+    recv_n(e, c, 100, 6000);
+    assert_int_equal(c->rcv.size, 16384); /* not empty: kept */
+    recv_n(e, c, 6100, 4000);
+    assert_null(c->rcv.buf);
+    rings_charged(e, c, mem0);
+    /* out of order: storage reaches the run's end and stays while the run
+     * waits, though nothing is held in order */
+    ht_peer_bytes(b, 10100 + 3000, 1000);
+    ht_send_at(&k, TCP_ACK, k.pseq + 3000, k.pack, b, 1000);
+    assert_int_equal(c->n_ooo, 1);
+    assert_int_equal(c->rcv.size, 4096);
+    assert_int_equal(tcp_recv(e->s, c, b, sizeof(b)), -EAGAIN);
+    assert_int_equal(c->rcv.size, 4096);
+    rings_charged(e, c, mem0);
+    for (int i = 0; i < 3; i++)
+        ht_data(&k, 1000);
+    recv_n(e, c, 10100, 4000);
+    assert_null(c->rcv.buf);
+    rings_charged(e, c, mem0);
+}
+
+/* The storage never passes the bound: a full receive ring of 4096, a send
+ * ring cut to 4096 takes 4096 of 10,000 bytes; shrinking the send buffer
+ * below its storage gives storage back, charged exactly. */
+static void
+test_rings_bound(void **state)
+{
+    struct h_env *e = env_with(state, 0);
+    struct ht_conn k;
+    static uint8_t big[10000];
+
+    ht_passive(&k, e, 4096, HT_NOWS);
+    struct tcp_pcb *c = k.c;
+    uint64_t mem0 = tcp_mem_used(e->s);
+    for (int i = 0; i < 3; i++)
+        ht_data(&k, 1400);
+    assert_int_equal(c->rcv.len, 4096); /* the window: 4096 */
+    assert_int_equal(c->rcv.size, 4096);
+    rings_charged(e, c, mem0);
+    k.pwnd = 0; /* nothing leaves: all stays in the send ring */
+    ht_send(&k, TCP_ACK, NULL, 0);
+    assert_int_equal(tcp_send(e->s, c, big, 9000), 9000);
+    assert_int_equal(c->snd.size, 16384);
+    rings_charged(e, c, mem0);
+    assert_int_equal(tcp_set_bufs(e->s, c, 4096, 0), -ENOBUFS); /* holds more */
+    assert_int_equal(tcp_set_bufs(e->s, c, 12000, 0), 0);
+    assert_int_equal(c->snd.cap, 12000);
+    assert_int_equal(c->snd.size, 12000);
+    assert_int_equal(c->snd.len, 9000);
+    rings_charged(e, c, mem0);
+    assert_int_equal(tcp_send_space(e->s, c), 3000);
+}
+
+/* A budget short of a step: the ring grows by what is needed; with no
+ * budget at all, the application's write and the peer's segment are
+ * refused (counted), and the segment comes again once there is room. */
+static void
+test_rings_budget(void **state)
+{
+    struct h_env *e = env_with(state, 0);
+    struct ht_conn k;
+
+    ht_passive(&k, e, 0, HT_NOWS);
+    struct tcp_pcb *c = k.c;
+    uint64_t mem0 = tcp_mem_used(e->s);
+    e->s->cfg.tcp_mem_max = mem0 + 100;
+    assert_int_equal(tcp_send_space(e->s, c), 100);
+    k.pwnd = 0;
+    ht_send(&k, TCP_ACK, NULL, 0);
+    assert_int_equal(tcp_send(e->s, c, "0123456789", 10), 10);
+    assert_int_equal(c->snd.size, 10); /* not a step of 2048 */
+    rings_charged(e, c, mem0);
+    assert_int_equal(tcp_send_space(e->s, c), 90);
+    assert_int_equal(h_stat(e, "tcp.mem_refused"), 0);
+    e->s->cfg.tcp_mem_max = tcp_mem_used(e->s);
+    assert_int_equal(tcp_send_space(e->s, c), 0);
+    assert_int_equal(tcp_send(e->s, c, "x", 1), -ENOBUFS);
+    assert_int_equal(h_stat(e, "tcp.mem_refused"), 1);
+    /* the peer's bytes find no storage: not taken, RCV.NXT stays */
+    tcp_seq nxt = c->rcv_nxt;
+    ht_data(&k, 100);
+    assert_int_equal(c->rcv_nxt, nxt);
+    assert_int_equal(h_stat(e, "tcp.mem_refused"), 2);
+    rings_charged(e, c, mem0);
+    e->s->cfg.tcp_mem_max = (uint64_t)1 << 30;
+    k.pseq = nxt;
+    k.pdata = 0;
+    ht_data(&k, 100);
+    ht_recv_expect(e, c, 0, 100);
+    rings_charged(e, c, mem0);
+}
+
 #define T(f) cmocka_unit_test_teardown(f, teardown)
 
 int
@@ -388,7 +547,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_syn_flood_cookies), T(test_cookie_checks), T(test_ooo_overlaps),
-        T(test_ooo_bounds),        T(test_mem_budget),
+        T(test_ooo_bounds),        T(test_mem_budget),    T(test_rings_idle),
+        T(test_rings_bound),       T(test_rings_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

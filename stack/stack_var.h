@@ -46,6 +46,10 @@ struct stack {
     } udp;
     struct {
         struct tcp_pcb *pcbs;
+        uint64_t next_id;             /* numbers blocks as they open */
+        uint8_t hash_key[16];         /* the lookup tables' secret */
+        struct htab conns, listeners; /* tcp_hash.c */
+        struct htab synq, tws;
         const struct tcp_cc_ops *cc;  /* new connections' (cfg.tcp_cc) */
         uint8_t isn_key[16];        /* RFC 6528 secret, from the RNG */
         uint64_t challenge_sec;     /* RFC 5961 §7 rate limit: the second */

@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "core/htab.h"
 #include "core/ring.h"
 #include "core/seq.h"
 #include "proto/tcp_cc.h"
@@ -118,14 +119,15 @@ struct tcp_range {
  * before its ACK): what answers the peer and builds the connection when
  * the ACK comes, in a few dozen bytes (FreeBSD's syncache). tcp_syn.c. */
 struct tcp_syn_entry {
-    struct tcp_syn_entry *next;
+    struct tcp_syn_entry *next; /* the listener's list */
+    struct hnode hnode;         /* s->tcp.synq, by 4-tuple (tcp_hash.c) */
+    uint64_t t_rexmt;           /* next SYN,ACK */
     uint32_t laddr, raddr;
-    uint16_t rport;
-    uint16_t mss;          /* the peer's (536 when it sent none) */
     tcp_seq irs, iss;
     uint32_t ts_recent;    /* the peer's TSval (ts_ok) */
     uint32_t sent_ms;      /* engine ms when the first SYN,ACK left */
-    uint64_t t_rexmt;      /* next SYN,ACK */
+    uint16_t lport, rport;
+    uint16_t mss;          /* the peer's (536 when it sent none) */
     uint16_t wnd;          /* the peer's window (never scaled in a SYN) */
     uint8_t snd_wscale;    /* the peer's shift; TCP_WS_NONE: no option */
     uint8_t sack_ok, ts_ok;
@@ -138,12 +140,13 @@ struct tcp_syn_entry {
  * to acknowledge a retransmitted FIN, to check RSTs and SYNs, and to hold
  * the 4-tuple for 2 MSL. tcp_tw.c. */
 struct tcp_tw {
-    struct tcp_tw *next;   /* in order of expiry */
+    struct tcp_tw *next, *prev; /* in order of expiry */
+    struct hnode hnode;         /* s->tcp.tws, by 4-tuple (tcp_hash.c) */
+    uint64_t t_2msl;
     uint32_t laddr, raddr;
-    uint16_t lport, rport;
     tcp_seq snd_nxt, rcv_nxt;
     uint32_t ts_recent, ts_off;
-    uint64_t t_2msl;
+    uint16_t lport, rport;
     uint16_t wnd;          /* the window field our ACKs carry */
     uint8_t wscale;        /* its shift */
     uint8_t ts_ok;
@@ -151,6 +154,9 @@ struct tcp_tw {
 
 struct tcp_pcb {
     struct tcp_pcb *next;
+    struct hnode hnode;   /* s->tcp.conns or s->tcp.listeners (tcp_hash.c) */
+    uint8_t hashed;       /* which of the two holds it (0: neither) */
+    uint64_t id;          /* opening order: ties of a lookup go as before */
     void *owner;          /* the socket layer's object; NULL for an
                              unaccepted child (its listener is told) */
     uint8_t state;        /* enum tcp_state: change only via tcp_set_state */
@@ -446,6 +452,28 @@ int tcp_ring_reserve(struct stack *s, struct tcp_pcb *c, struct ring *r, size_t 
  * out-of-order run), uncharging it. */
 void tcp_ring_release(struct stack *s, struct tcp_pcb *c, struct ring *r);
 
+/* ---- lookup by hash (tcp_hash.c) ---- */
+int tcp_hash_init(struct stack *s);
+void tcp_hash_free(struct stack *s);
+/* SipHash-2-4 of a 4-tuple under the engine's secret. */
+uint64_t tcp_hash4(const struct stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                   uint16_t rport);
+/* c's state changed: put it in the table its state calls for. */
+void tcp_hash_update(struct stack *s, struct tcp_pcb *c);
+/* c is going: out of every table. */
+void tcp_hash_unlink(struct stack *s, struct tcp_pcb *c);
+/* The connection (not CLOSED, not LISTEN) on this 4-tuple, or NULL. */
+struct tcp_pcb *tcp_conn_find(const struct stack *s, uint32_t laddr, uint16_t lport,
+                              uint32_t raddr, uint16_t rport);
+/* The listener that takes a SYN for addr:port, or NULL. */
+struct tcp_pcb *tcp_listener_find(const struct stack *s, uint32_t addr, uint16_t port);
+void tcp_syn_hash_insert(struct stack *s, struct tcp_syn_entry *e);
+void tcp_syn_hash_remove(struct stack *s, struct tcp_syn_entry *e);
+struct tcp_syn_entry *tcp_syn_find(const struct stack *s, uint32_t laddr, uint16_t lport,
+                                   uint32_t raddr, uint16_t rport);
+void tcp_tw_hash_insert(struct stack *s, struct tcp_tw *tw);
+void tcp_tw_hash_remove(struct stack *s, struct tcp_tw *tw);
+
 /* ---- out-of-order data in the receive ring (tcp_ooo.c) ---- */
 /* Keep len bytes at seq (beyond RCV.NXT, inside the window) and a FIN
  * after them if fin. */
@@ -481,7 +509,7 @@ void tcp_syn_log_poll(struct stack *s);
 /* ---- TIME_WAIT records (tcp_tw.c) ---- */
 /* c enters TIME-WAIT: its record takes over, c goes CLOSED. */
 void tcp_tw_enter(struct stack *s, struct tcp_pcb *c);
-struct tcp_tw *tcp_tw_lookup(struct stack *s, uint32_t laddr, uint16_t lport,
+struct tcp_tw *tcp_tw_lookup(const struct stack *s, uint32_t laddr, uint16_t lport,
                              uint32_t raddr, uint16_t rport);
 /* A segment for tw. Returns 1 if it is a new SYN that ended tw and goes
  * to the listener l, else 0 (dealt with). */

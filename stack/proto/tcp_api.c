@@ -27,7 +27,7 @@ tcp_init(struct stack *s)
         uint32_t r = rng_u32(&s->rng);
         memcpy(s->tcp.isn_key + i, &r, 4);
     }
-    return 0;
+    return tcp_hash_init(s) < 0 ? -ENOMEM : 0;
 }
 
 /* RFC 6528 §3: ISN = M + F(4-tuple, secret), M a 4 µs clock. */
@@ -196,6 +196,7 @@ tcp_reap(struct stack *s)
         struct tcp_pcb *c = *pp;
         if (c->state == TCP_CLOSED && c->app_closed) {
             *pp = c->next;
+            tcp_hash_unlink(s, c);
             tcp_unlink_child(c);
             tcp_syn_flush(s, c, 0);
             tcp_sb_free(c);
@@ -218,6 +219,7 @@ tcp_free_all(struct stack *s)
     }
     tcp_reap(s);
     tcp_tw_free_all(s);
+    tcp_hash_free(s);
 }
 
 struct tcp_pcb *
@@ -231,6 +233,7 @@ tcp_open(struct stack *s, void *owner)
         return NULL;
     }
     c->mem_charged = sizeof(*c);
+    c->id = ++s->tcp.next_id;
     c->owner = owner;
     c->state = TCP_CLOSED;
     c->sndbuf = c->rcvbuf = TCP_BUF_DEFAULT;

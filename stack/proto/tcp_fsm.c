@@ -81,6 +81,7 @@ tcp_set_state(struct stack *s, struct tcp_pcb *c, int to, const char *why)
          ip_fmt(c->raddr, r), c->rport, tcp_state_name(c->state), tcp_state_name(to),
          why);
     c->state = (uint8_t)to;
+    tcp_hash_update(s, c);
 }
 
 void

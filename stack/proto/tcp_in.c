@@ -47,21 +47,8 @@ seg_len(const struct tcp_seg *g) /* RFC 9293 §3.4: SEG.LEN counts SYN and FIN *
 static struct tcp_pcb *
 tcp_lookup(struct stack *s, const struct tcp_seg *g, struct tcp_pcb **listener)
 {
-    struct tcp_pcb *found = NULL;
-
-    *listener = NULL;
-    for (struct tcp_pcb *c = s->tcp.pcbs; c; c = c->next) {
-        if (c->lport != g->h.dport || c->state == TCP_CLOSED)
-            continue;
-        if (c->state == TCP_LISTEN) {
-            if (!c->laddr || c->laddr == g->dst)
-                *listener = c;
-            continue;
-        }
-        if (!found && c->raddr == g->src && c->rport == g->h.sport && c->laddr == g->dst)
-            found = c;
-    }
-    return found;
+    *listener = tcp_listener_find(s, g->dst, g->h.dport);
+    return tcp_conn_find(s, g->dst, g->h.dport, g->src, g->h.sport);
 }
 
 /* §3.10.7.1: no connection. Answer anything but a RST with a RST. */

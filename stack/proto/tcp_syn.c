@@ -60,12 +60,10 @@ syn_limit(const struct tcp_pcb *l)
 }
 
 static struct tcp_syn_entry *
-syn_find(const struct tcp_pcb *l, uint32_t raddr, uint16_t rport, uint32_t laddr)
+syn_find(const struct stack *s, const struct tcp_pcb *l, uint32_t raddr, uint16_t rport,
+         uint32_t laddr)
 {
-    for (struct tcp_syn_entry *e = l->synq; e; e = e->next)
-        if (e->raddr == raddr && e->rport == rport && e->laddr == laddr)
-            return e;
-    return NULL;
+    return tcp_syn_find(s, laddr, l->lport, raddr, rport);
 }
 
 static void
@@ -77,6 +75,7 @@ syn_remove(struct stack *s, struct tcp_pcb *l, struct tcp_syn_entry *e)
             break;
         }
     }
+    tcp_syn_hash_remove(s, e);
     l->n_syn--;
     tcp_mem_uncharge(s, sizeof(*e));
     free(e);
@@ -334,7 +333,7 @@ child_make(struct stack *s, struct tcp_pcb *l, const struct tcp_syn_entry *e, in
 void
 tcp_syn_settle(struct stack *s, struct tcp_pcb *l, struct tcp_pcb *c)
 {
-    struct tcp_syn_entry *e = syn_find(l, c->raddr, c->rport, c->laddr);
+    struct tcp_syn_entry *e = syn_find(s, l, c->raddr, c->rport, c->laddr);
 
     if (c->state == TCP_SYN_RECEIVED) { /* the ACK did not complete it */
         tcp_drop(s, c, 0);
@@ -444,8 +443,10 @@ syn_new(struct stack *s, struct tcp_pcb *l, const struct tcp_repr *h, uint32_t s
     *e = e0;
     e->iss = tcp_isn(s, dst, l->lport, src, h->sport);
     e->t_rexmt = s->now_us + TCP_RTO_INITIAL_US;
+    e->lport = l->lport;
     e->next = l->synq;
     l->synq = e;
+    tcp_syn_hash_insert(s, e);
     l->n_syn++;
     s->stats.tcp.passive_opens++;
     syn_send(s, l, e, TCP_SYN, syn_tsval(s, l, e));
@@ -455,7 +456,7 @@ struct tcp_pcb *
 tcp_syn_listen_input(struct stack *s, struct tcp_pcb *l, const struct tcp_repr *h,
                      uint32_t src, uint32_t dst, uint32_t len)
 {
-    struct tcp_syn_entry *e = syn_find(l, src, h->sport, dst), e0;
+    struct tcp_syn_entry *e = syn_find(s, l, src, h->sport, dst), e0;
 
     if (e)
         return syn_entry_input(s, l, e, h, len);

@@ -48,6 +48,7 @@ static void
 tw_append(struct stack *s, struct tcp_tw *tw)
 {
     tw->next = NULL;
+    tw->prev = s->tcp.tw_tail;
     if (s->tcp.tw_tail)
         s->tcp.tw_tail->next = tw;
     else
@@ -58,25 +59,22 @@ tw_append(struct stack *s, struct tcp_tw *tw)
 static void
 tw_unlink(struct stack *s, struct tcp_tw *tw)
 {
-    struct tcp_tw *prev = NULL;
-
-    for (struct tcp_tw *t = s->tcp.tw; t; prev = t, t = t->next) {
-        if (t != tw)
-            continue;
-        if (prev)
-            prev->next = t->next;
-        else
-            s->tcp.tw = t->next;
-        if (s->tcp.tw_tail == t)
-            s->tcp.tw_tail = prev;
-        return;
-    }
+    if (tw->prev)
+        tw->prev->next = tw->next;
+    else
+        s->tcp.tw = tw->next;
+    if (tw->next)
+        tw->next->prev = tw->prev;
+    else
+        s->tcp.tw_tail = tw->prev;
+    tw->next = tw->prev = NULL;
 }
 
 static void
 tw_free(struct stack *s, struct tcp_tw *tw)
 {
     tw_unlink(s, tw);
+    tcp_tw_hash_remove(s, tw);
     s->tcp.n_tw--;
     tcp_mem_uncharge(s, sizeof(*tw));
     free(tw);
@@ -119,21 +117,11 @@ tcp_tw_enter(struct stack *s, struct tcp_pcb *c)
                               .wscale = c->rcv_wscale,
                               .t_2msl = s->now_us + tw_2msl_us(s)};
         tw_append(s, tw);
+        tcp_tw_hash_insert(s, tw);
         s->tcp.n_tw++;
         s->stats.tcp.time_wait_records++;
     }
     tcp_drop(s, c, 0);
-}
-
-struct tcp_tw *
-tcp_tw_lookup(struct stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
-              uint16_t rport)
-{
-    for (struct tcp_tw *tw = s->tcp.tw; tw; tw = tw->next)
-        if (tw->lport == lport && tw->rport == rport && tw->raddr == raddr &&
-            tw->laddr == laddr)
-            return tw;
-    return NULL;
 }
 
 /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, with timestamps if in use. */

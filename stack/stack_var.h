@@ -46,6 +46,13 @@ struct stack {
     } udp;
     struct {
         struct tcp_pcb *pcbs;
+        size_t n_pcbs;
+        struct tcp_pcb **heap; /* tcp_timer.c: by earliest deadline */
+        uint32_t heap_n, heap_cap;
+        struct tcp_pcb **due; /* one poll's due blocks */
+        uint32_t due_cap;
+        struct tcp_pcb *reap;         /* blocks that may be freed */
+        uint8_t polling;              /* tcp_poll runs: tcp_reap waits */
         uint64_t next_id;             /* numbers blocks as they open */
         uint8_t hash_key[16];         /* the lookup tables' secret */
         struct htab conns, listeners; /* tcp_hash.c */

@@ -59,7 +59,8 @@
     X(sack_recoveries) X(sack_retransmits) X(sb_full) X(rack_lost) X(rack_reord)    \
     X(tlp_probes) X(tlp_recovered) X(tlp_spurious) X(sack_reneged) X(undo_dsack) X(undo_ts)   \
     X(syncookies_sent) X(syncookies_ok) X(syncookies_bad) X(syn_queue_timed_out)       \
-    X(mem_refused) X(rx_ooo_ranges_full) X(time_wait_records) X(rx_time_wait)
+    X(mem_refused) X(rx_ooo_ranges_full) X(time_wait_records) X(rx_time_wait)      \
+    X(timer_visits)
 
 /* module name, list */
 #define STATS_MODULES(M)                                                       \

@@ -153,7 +153,11 @@ struct tcp_tw {
 };
 
 struct tcp_pcb {
-    struct tcp_pcb *next;
+    struct tcp_pcb *next, *prev; /* s->tcp.pcbs */
+    struct tcp_pcb *reap_next;   /* s->tcp.reap, when reap_queued */
+    uint8_t reap_queued;
+    uint32_t t_heap;      /* 1 + its place in s->tcp.heap; 0: no timer runs */
+    uint64_t t_next;      /* its key there: the earliest deadline below */
     struct hnode hnode;   /* s->tcp.conns or s->tcp.listeners (tcp_hash.c) */
     uint8_t hashed;       /* which of the two holds it (0: neither) */
     uint64_t id;          /* opening order: ties of a lookup go as before */
@@ -286,6 +290,7 @@ struct tcp_pcb {
     uint32_t backlog, n_syn, n_accept; /* n_syn: SYN-queue entries and
                                           children not yet established */
     struct tcp_syn_entry *synq; /* a listener's half-open connections */
+    uint64_t synq_at;           /* the earliest of their t_rexmt (0: none) */
     uint64_t cookie_us;       /* when it last sent a SYN cookie */
 
     /* RFC 7323 timestamps (tcp_ts.c) */
@@ -346,6 +351,19 @@ void tcp_icmp_error(struct stack *s, const struct icmp_repr *r, const uint8_t *q
                     size_t q_len);
 void tcp_poll(struct stack *s);
 uint64_t tcp_poll_at(const struct stack *s);
+/* c's deadlines (or its SYN queue's) may have changed: its place in the
+ * timer heap follows. Every entry point that may move one calls it. */
+void tcp_timer_sched(struct stack *s, struct tcp_pcb *c);
+/* Room in the heap for one more block (tcp_open): 0 or -ENOMEM. */
+int tcp_timer_reserve(struct stack *s);
+/* c is being freed: out of the heap. */
+void tcp_timer_unlink(struct stack *s, struct tcp_pcb *c);
+void tcp_timer_free(struct stack *s);
+/* Blocks whose place in the heap does not match their deadlines (tests:
+ * 0, or a timer would fire late). Walks every block. */
+size_t tcp_timer_check(const struct stack *s);
+/* c may be freed now (CLOSED and let go): queue it for tcp_reap. */
+void tcp_reap_note(struct stack *s, struct tcp_pcb *c);
 void tcp_free_all(struct stack *s);
 /* Free the blocks that are CLOSED and that nobody holds any more. */
 void tcp_reap(struct stack *s);

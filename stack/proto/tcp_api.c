@@ -183,48 +183,76 @@ tcp_drop(struct stack *s, struct tcp_pcb *c, int err)
     c->t_reo = c->t_tlp = 0;
     tcp_ooo_clear(c);
     tcp_sb_free(c);
+    tcp_timer_sched(s, c);
     tcp_notify(s, c);
     tcp_unlink_child(c);
 }
 
 void
+tcp_reap_note(struct stack *s, struct tcp_pcb *c)
+{
+    if (c->reap_queued || c->state != TCP_CLOSED || !c->app_closed)
+        return;
+    c->reap_queued = 1;
+    c->reap_next = s->tcp.reap;
+    s->tcp.reap = c;
+}
+
+static void
+tcp_free(struct stack *s, struct tcp_pcb *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->tcp.pcbs = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->tcp.n_pcbs--;
+    tcp_hash_unlink(s, c);
+    tcp_timer_unlink(s, c);
+    tcp_unlink_child(c);
+    tcp_syn_flush(s, c, 0);
+    tcp_sb_free(c);
+    ring_free(&c->snd);
+    ring_free(&c->rcv);
+    tcp_mem_uncharge(s, c->mem_charged);
+    free(c);
+}
+
+/* Free the blocks queued by tcp_reap_note that are still CLOSED and let
+ * go (one accepted meanwhile is queued again when it ends). */
+void
 tcp_reap(struct stack *s)
 {
-    struct tcp_pcb **pp = &s->tcp.pcbs;
-
-    while (*pp) {
-        struct tcp_pcb *c = *pp;
-        if (c->state == TCP_CLOSED && c->app_closed) {
-            *pp = c->next;
-            tcp_hash_unlink(s, c);
-            tcp_unlink_child(c);
-            tcp_syn_flush(s, c, 0);
-            tcp_sb_free(c);
-            ring_free(&c->snd);
-            ring_free(&c->rcv);
-            tcp_mem_uncharge(s, c->mem_charged);
-            free(c);
-        } else {
-            pp = &c->next;
-        }
+    if (s->tcp.polling)
+        return;
+    while (s->tcp.reap) {
+        struct tcp_pcb *c = s->tcp.reap;
+        s->tcp.reap = c->reap_next;
+        c->reap_queued = 0;
+        if (c->state == TCP_CLOSED && c->app_closed)
+            tcp_free(s, c);
     }
 }
 
 void
 tcp_free_all(struct stack *s)
 {
-    for (struct tcp_pcb *c = s->tcp.pcbs; c; c = c->next) {
-        c->state = TCP_CLOSED; /* no transitions, no output: we are going */
-        c->app_closed = 1;
+    while (s->tcp.pcbs) {
+        s->tcp.pcbs->state = TCP_CLOSED; /* no transitions, no output: we are going */
+        tcp_free(s, s->tcp.pcbs);
     }
-    tcp_reap(s);
+    s->tcp.reap = NULL;
     tcp_tw_free_all(s);
     tcp_hash_free(s);
+    tcp_timer_free(s);
 }
 
 struct tcp_pcb *
 tcp_open(struct stack *s, void *owner)
 {
+    if (tcp_timer_reserve(s) < 0)
+        return NULL;
     if (tcp_mem_charge(s, sizeof(struct tcp_pcb)) < 0)
         return NULL;
     struct tcp_pcb *c = calloc(1, sizeof(*c));
@@ -245,7 +273,10 @@ tcp_open(struct stack *s, void *owner)
     c->keep_intvl_s = 75;
     c->keep_cnt = 9;
     c->next = s->tcp.pcbs;
+    if (c->next)
+        c->next->prev = c;
     s->tcp.pcbs = c;
+    s->tcp.n_pcbs++;
     return c;
 }
 
@@ -533,6 +564,8 @@ tcp_close(struct stack *s, struct tcp_pcb *c)
     default:
         break;
     }
+    tcp_timer_sched(s, c);
+    tcp_reap_note(s, c);
     tcp_reap(s);
 }
 
@@ -555,6 +588,7 @@ tcp_kill(struct stack *s, struct tcp_pcb *c)
     c->owner = NULL;
     c->app_closed = 1;
     tcp_drop(s, c, 0);
+    tcp_reap_note(s, c);
 }
 
 void
@@ -689,6 +723,7 @@ tcp_set_nodelay(struct stack *s, struct tcp_pcb *c, int on)
     c->nodelay = (uint8_t)(on != 0);
     if (on)
         tcp_output(s, c);
+    tcp_timer_sched(s, c);
 }
 
 void
@@ -706,4 +741,5 @@ tcp_set_keepalive(struct stack *s, struct tcp_pcb *c, int on, uint32_t idle_s,
     int synced = c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT ||
                  c->state == TCP_FIN_WAIT_1 || c->state == TCP_FIN_WAIT_2;
     c->t_keep = on && synced ? s->now_us + (uint64_t)c->keep_idle_s * 1000000 : 0;
+    tcp_timer_sched(s, c);
 }

@@ -82,6 +82,8 @@ tcp_set_state(struct stack *s, struct tcp_pcb *c, int to, const char *why)
          why);
     c->state = (uint8_t)to;
     tcp_hash_update(s, c);
+    if (to == TCP_CLOSED)
+        tcp_reap_note(s, c);
 }
 
 void

@@ -116,6 +116,7 @@ tcp_listen_input(struct stack *s, struct tcp_pcb *l, struct tcp_seg *g)
     c->last_rx_us = s->now_us;
     tcp_sync_input(s, c, g);
     tcp_syn_settle(s, l, c);
+    tcp_timer_sched(s, c);
 }
 
 /* The handshake completed: the connection is usable. */
@@ -678,6 +679,10 @@ tcp_input(struct stack *s, struct pkb *p, const struct ip_meta *m)
         tcp_syn_sent_input(s, c, &g);
     else
         tcp_sync_input(s, c, &g);
+    if (c)
+        tcp_timer_sched(s, c);
+    if (l)
+        tcp_timer_sched(s, l);
 done:
     tcp_reap(s);
 drop:

@@ -274,8 +274,8 @@ tcp_may_send(const struct tcp_pcb *c, uint32_t n, uint32_t unsent)
     return c->max_snd_wnd && n >= c->max_snd_wnd / 2;
 }
 
-void
-tcp_output(struct stack *s, struct tcp_pcb *c)
+static void
+tcp_output_run(struct stack *s, struct tcp_pcb *c)
 {
     switch (c->state) {
     case TCP_CLOSED:
@@ -363,6 +363,14 @@ tcp_output(struct stack *s, struct tcp_pcb *c)
         tcp_tlp_arm(s, c);
     if (c->ack_now)
         tcp_send_ack(s, c);
+}
+
+/* Send what c may send now; its timers follow (tcp_timer_sched). */
+void
+tcp_output(struct stack *s, struct tcp_pcb *c)
+{
+    tcp_output_run(s, c);
+    tcp_timer_sched(s, c);
 }
 
 /* The first unacknowledged segment again (fast retransmit, RFC 5681

@@ -190,13 +190,7 @@ static struct tcp_pcb *
 tcp_icmp_lookup(struct stack *s, uint32_t src, uint16_t sport, uint32_t dst,
                 uint16_t dport)
 {
-    for (struct tcp_pcb *c = s->tcp.pcbs; c; c = c->next) {
-        if (c->state == TCP_CLOSED || c->state == TCP_LISTEN)
-            continue;
-        if (c->laddr == src && c->lport == sport && c->raddr == dst && c->rport == dport)
-            return c;
-    }
-    return NULL;
+    return tcp_conn_find(s, src, sport, dst, dport);
 }
 
 void
@@ -228,6 +222,7 @@ tcp_icmp_error(struct stack *s, const struct icmp_repr *r, const uint8_t *q, siz
         tcp_icmp_needfrag(s, c, r, q);
     else
         tcp_icmp_unreach(s, c, r->code);
+    tcp_timer_sched(s, c);
 }
 
 /* The black-hole fallback: the next lower MSS to try. */

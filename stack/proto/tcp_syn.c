@@ -76,6 +76,8 @@ syn_remove(struct stack *s, struct tcp_pcb *l, struct tcp_syn_entry *e)
         }
     }
     tcp_syn_hash_remove(s, e);
+    if (e->t_rexmt == l->synq_at)
+        l->synq_at = tcp_syn_poll_at(s, l); /* the earliest left */
     l->n_syn--;
     tcp_mem_uncharge(s, sizeof(*e));
     free(e);
@@ -447,6 +449,8 @@ syn_new(struct stack *s, struct tcp_pcb *l, const struct tcp_repr *h, uint32_t s
     e->next = l->synq;
     l->synq = e;
     tcp_syn_hash_insert(s, e);
+    if (!l->synq_at || e->t_rexmt < l->synq_at)
+        l->synq_at = e->t_rexmt;
     l->n_syn++;
     s->stats.tcp.passive_opens++;
     syn_send(s, l, e, TCP_SYN, syn_tsval(s, l, e));
@@ -506,6 +510,7 @@ tcp_syn_poll(struct stack *s, struct tcp_pcb *l)
         e->t_rexmt = s->now_us + (rto > TCP_RTO_MAX_US ? TCP_RTO_MAX_US : rto);
         syn_send(s, l, e, TCP_SYN, syn_tsval(s, l, e));
     }
+    l->synq_at = tcp_syn_poll_at(s, l);
 }
 
 uint64_t

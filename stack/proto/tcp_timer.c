@@ -18,6 +18,7 @@
  *   t_tlp     tail loss probe (tcp_rack.c, RFC 8985 §7)
  */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "proto/tcp.h"
 #include "stack_var.h"
@@ -85,6 +86,7 @@ void
 tcp_timer_rexmt_restart(struct stack *s, struct tcp_pcb *c)
 {
     c->t_rexmt = s->now_us + tcp_backed_off_rto(c);
+    tcp_timer_sched(s, c);
 }
 
 /* The application let go of c (a child waiting for accept() is not an
@@ -261,17 +263,197 @@ tcp_timers(struct stack *s, struct tcp_pcb *c)
     return 1;
 }
 
+/* ---- the heap: every block with a deadline, by its earliest ---- */
+
+static uint64_t
+tcp_deadline(const struct tcp_pcb *c)
+{
+    uint64_t at = 0;
+
+    at = min_nonzero(at, c->t_rexmt);
+    at = min_nonzero(at, c->t_delack);
+    at = min_nonzero(at, c->t_persist);
+    at = min_nonzero(at, c->t_keep);
+    at = min_nonzero(at, c->t_2msl);
+    at = min_nonzero(at, c->t_reo);
+    at = min_nonzero(at, c->t_tlp);
+    if (c->state == TCP_LISTEN)
+        at = min_nonzero(at, c->synq_at);
+    return at;
+}
+
+/* a goes before b: the earlier deadline, then the older block */
+static int
+heap_before(const struct tcp_pcb *a, const struct tcp_pcb *b)
+{
+    return a->t_next < b->t_next || (a->t_next == b->t_next && a->id < b->id);
+}
+
+static void
+heap_put(struct stack *s, uint32_t i, struct tcp_pcb *c)
+{
+    s->tcp.heap[i] = c;
+    c->t_heap = i + 1;
+}
+
+static void
+heap_up(struct stack *s, uint32_t i)
+{
+    struct tcp_pcb *c = s->tcp.heap[i];
+
+    while (i > 0) {
+        uint32_t up = (i - 1) / 2;
+        if (!heap_before(c, s->tcp.heap[up]))
+            break;
+        heap_put(s, i, s->tcp.heap[up]);
+        i = up;
+    }
+    heap_put(s, i, c);
+}
+
+static void
+heap_down(struct stack *s, uint32_t i)
+{
+    struct tcp_pcb *c = s->tcp.heap[i];
+
+    for (;;) {
+        uint32_t l = 2 * i + 1, m = i;
+        const struct tcp_pcb *best = c;
+        if (l < s->tcp.heap_n && heap_before(s->tcp.heap[l], best))
+            m = l, best = s->tcp.heap[l];
+        if (l + 1 < s->tcp.heap_n && heap_before(s->tcp.heap[l + 1], best))
+            m = l + 1;
+        if (m == i)
+            break;
+        heap_put(s, i, s->tcp.heap[m]);
+        i = m;
+    }
+    heap_put(s, i, c);
+}
+
+void
+tcp_timer_unlink(struct stack *s, struct tcp_pcb *c)
+{
+    uint32_t i = c->t_heap;
+
+    if (!i--)
+        return;
+    c->t_heap = 0;
+    c->t_next = 0;
+    struct tcp_pcb *last = s->tcp.heap[--s->tcp.heap_n];
+    if (last == c)
+        return;
+    heap_put(s, i, last);
+    heap_up(s, i);
+    heap_down(s, last->t_heap - 1);
+}
+
+int
+tcp_timer_reserve(struct stack *s)
+{
+    uint32_t n = s->tcp.heap_cap ? s->tcp.heap_cap * 2 : 64;
+    struct tcp_pcb **h, **d;
+
+    if (s->tcp.heap_cap > s->tcp.n_pcbs)
+        return 0;
+    h = realloc(s->tcp.heap, n * sizeof(*h));
+    if (!h)
+        return -ENOMEM;
+    s->tcp.heap = h;
+    d = realloc(s->tcp.due, n * sizeof(*d));
+    if (!d)
+        return -ENOMEM;
+    s->tcp.due = d;
+    s->tcp.heap_cap = s->tcp.due_cap = n;
+    return 0;
+}
+
+void
+tcp_timer_sched(struct stack *s, struct tcp_pcb *c)
+{
+    uint64_t at = tcp_deadline(c);
+
+    if (!at) {
+        tcp_timer_unlink(s, c);
+        return;
+    }
+    if (c->t_heap && c->t_next == at)
+        return;
+    c->t_next = at;
+    if (!c->t_heap) {
+        /* tcp_open reserved a place for every block: heap_n < heap_cap */
+        heap_put(s, s->tcp.heap_n++, c);
+    }
+    heap_up(s, c->t_heap - 1);
+    heap_down(s, c->t_heap - 1);
+}
+
+void
+tcp_timer_free(struct stack *s)
+{
+    free(s->tcp.heap);
+    free(s->tcp.due);
+    s->tcp.heap = s->tcp.due = NULL;
+    s->tcp.heap_n = s->tcp.heap_cap = s->tcp.due_cap = 0;
+}
+
+size_t
+tcp_timer_check(const struct stack *s)
+{
+    size_t bad = 0;
+
+    for (const struct tcp_pcb *c = s->tcp.pcbs; c; c = c->next) {
+        uint64_t at = tcp_deadline(c);
+        if (at ? !c->t_heap || c->t_next != at || s->tcp.heap[c->t_heap - 1] != c
+               : c->t_heap != 0)
+            bad++;
+    }
+    return bad;
+}
+
+/* Newest block first, as the walk of the block list went before the
+ * heap: the same input gives the same output. */
+static int
+due_cmp(const void *a, const void *b)
+{
+    uint64_t x = (*(struct tcp_pcb *const *)a)->id, y = (*(struct tcp_pcb *const *)b)->id;
+
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Take the blocks whose earliest deadline has come off the heap, into
+ * s->tcp.due in the order they run. Returns how many. */
+static uint32_t
+tcp_timer_due(struct stack *s)
+{
+    uint32_t n = 0;
+
+    while (s->tcp.heap_n && s->tcp.heap[0]->t_next <= s->now_us) {
+        s->tcp.due[n++] = s->tcp.heap[0];
+        tcp_timer_unlink(s, s->tcp.heap[0]);
+    }
+    if (n > 1)
+        qsort(s->tcp.due, n, sizeof(*s->tcp.due), due_cmp);
+    return n;
+}
+
+/* Only the blocks with a deadline that has come are visited (counted in
+ * tcp.timer_visits): an idle connection costs nothing here. */
 void
 tcp_poll(struct stack *s)
 {
-    struct tcp_pcb *c = s->tcp.pcbs, *next;
+    uint32_t n = tcp_timer_due(s);
 
-    for (; c; c = next) {
-        next = c->next;
+    s->tcp.polling = 1; /* a block the owner closes meanwhile stays */
+    for (uint32_t i = 0; i < n; i++) {
+        struct tcp_pcb *c = s->tcp.due[i];
+        s->stats.tcp.timer_visits++;
         if (c->state == TCP_LISTEN)
             tcp_syn_poll(s, c);
         tcp_timers(s, c);
+        tcp_timer_sched(s, c);
     }
+    s->tcp.polling = 0;
     tcp_tw_poll(s);
     tcp_syn_log_poll(s);
     tcp_reap(s);
@@ -280,19 +462,8 @@ tcp_poll(struct stack *s)
 uint64_t
 tcp_poll_at(const struct stack *s)
 {
-    uint64_t at = 0;
+    uint64_t at = s->tcp.heap_n ? s->tcp.heap[0]->t_next : 0;
 
-    for (const struct tcp_pcb *c = s->tcp.pcbs; c; c = c->next) {
-        at = min_nonzero(at, c->t_rexmt);
-        at = min_nonzero(at, c->t_delack);
-        at = min_nonzero(at, c->t_persist);
-        at = min_nonzero(at, c->t_keep);
-        at = min_nonzero(at, c->t_2msl);
-        at = min_nonzero(at, c->t_reo);
-        at = min_nonzero(at, c->t_tlp);
-        if (c->state == TCP_LISTEN)
-            at = min_nonzero(at, tcp_syn_poll_at(s, c));
-    }
     at = min_nonzero(at, tcp_tw_poll_at(s));
     at = min_nonzero(at, tcp_syn_log_at(s));
     return at ? at : STACK_NEVER;

@@ -164,13 +164,16 @@ void
 h_input(struct h_env *e, const uint8_t *frame, size_t len)
 {
     stack_input(e->s, frame, len, e->now);
+    assert_int_equal(tcp_timer_check(e->s), 0); /* no timer left behind */
 }
 
 void
 h_poll(struct h_env *e, uint64_t now)
 {
     e->now = now;
+    assert_int_equal(tcp_timer_check(e->s), 0);
     stack_poll(e->s, now);
+    assert_int_equal(tcp_timer_check(e->s), 0);
 }
 
 int

@@ -31,7 +31,7 @@
 #include "daemon/loop.h"
 #include "daemon/sock.h"
 #include "daemon/sock_var.h"
-#include "proto/tcp.h"
+#include "proto/tcp_api.h"
 
 #define SOCK_TCP_CHUNK 65536          /* one read from, or write to, the pair */
 #define SOCK_TCP_BURST (256 * 1024)   /* bytes per direction per socket per round */
@@ -65,21 +65,6 @@ enum sock_tx {
 
 static void sock_tcp_gone(struct sock_table *t, struct sock *so);
 
-/* May the connection take more bytes from the application? */
-static bool
-sock_tcp_sendable(const struct tcp_pcb *c)
-{
-    if (c->fin_queued)
-        return false;
-    switch (c->state) {
-    case TCP_SYN_SENT:
-    case TCP_SYN_RECEIVED:
-    case TCP_ESTABLISHED:
-    case TCP_CLOSE_WAIT: return true;
-    default: return false;
-    }
-}
-
 /* dfd's epoll interest from the socket's state: the application's bytes
  * unless reading is stopped, EPOLLOUT while something waits for room in the
  * pair. Nothing at all during a connect: dfd holds only the filler, and a
@@ -110,12 +95,12 @@ sock_tcp_tx(struct sock_table *t, struct sock *so)
     size_t budget = SOCK_TCP_BURST;
 
     while (budget) {
-        bool discard = !sock_tcp_sendable(c);
+        bool discard = !tcp_sendable(c);
         size_t want = budget < SOCK_TCP_CHUNK ? budget : SOCK_TCP_CHUNK;
         if (!discard) {
             /* a soft error (ICMP) on a live connection: tcp_send would
              * return it instead of the bytes; keep it for SO_ERROR */
-            if (c->so_error)
+            if (tcp_error(c))
                 so->so_error = tcp_take_error(c);
             size_t space = tcp_send_space(t->s, c);
             if (space == 0)
@@ -173,7 +158,7 @@ sock_tcp_tx_done(struct sock_table *t, struct sock *so, enum sock_tx r)
         so->tx_blocked = false;
         so->rd_eof = true;
         /* shutdown(fd, SHUT_WR) by the application: FIN after its data */
-        if (sock_tcp_sendable(so->tcp) && tcp_shutdown(t->s, so->tcp, SHUT_WR) == 0)
+        if (tcp_sendable(so->tcp) && tcp_shutdown(t->s, so->tcp, SHUT_WR) == 0)
             t->stats.tcp_fins++;
         break;
     }
@@ -186,9 +171,10 @@ sock_tcp_tx_ready(const struct sock_table *t, const struct sock *so)
 {
     const struct tcp_pcb *c = so->tcp;
     size_t space = tcp_send_space(t->s, c);
-    size_t resume = c->sndbuf / 4 < SOCK_TCP_RESUME ? c->sndbuf / 4 : SOCK_TCP_RESUME;
+    size_t quarter = tcp_sndbuf(c) / 4;
+    size_t resume = quarter < SOCK_TCP_RESUME ? quarter : SOCK_TCP_RESUME;
 
-    if (!sock_tcp_sendable(c))
+    if (!tcp_sendable(c))
         return true; /* to read and drop */
     return space > 0 && space >= resume;
 }
@@ -250,7 +236,7 @@ sock_tcp_eof_up(struct sock_table *t, struct sock *so)
 static void
 sock_tcp_dead(struct sock_table *t, struct sock *so)
 {
-    if (so->tx_dead || !so->started || so->tcp->state != TCP_CLOSED)
+    if (so->tx_dead || !so->started || tcp_state(so->tcp) != TCP_CLOSED)
         return;
     so->tx_dead = true;
     if (shutdown(so->dfd, SHUT_RD) < 0)
@@ -313,7 +299,7 @@ sock_tcp_up(struct sock_table *t, struct sock *so)
         }
         size_t avail = tcp_recv_avail(c);
         if (avail == 0) {
-            if (c->rcv_fin || c->state == TCP_CLOSED)
+            if (tcp_recv_eof(c) || tcp_state(c) == TCP_CLOSED)
                 sock_tcp_eof_up(t, so); /* an error waits in SO_ERROR */
             break;
         }
@@ -398,12 +384,12 @@ sock_tcp_connect_done(struct sock_table *t, struct sock *so)
 {
     sock_tcp_unfill(t, so);
     so->connecting = false;
-    if (so->tcp->state == TCP_CLOSED)
+    if (tcp_state(so->tcp) == TCP_CLOSED)
         t->stats.tcp_connect_failed++; /* sock_tcp_up gives EOF */
     else
         t->stats.tcp_connected++;
     DLOG(t->log, LOG_DEBUG, "sock", "socket %u: connect done (%s)", so->id,
-         tcp_state_name(so->tcp->state));
+         tcp_state_name(tcp_state(so->tcp)));
     sock_tcp_interest(t, so);
 }
 
@@ -411,7 +397,7 @@ sock_tcp_connect_done(struct sock_table *t, struct sock *so)
 static void
 sock_tcp_tokens(struct sock_table *t, struct sock *so)
 {
-    uint32_t want = so->tcp->n_accept;
+    uint32_t want = tcp_accept_ready(so->tcp);
 
     so->up_blocked = false;
     while (so->tokens < want && !so->up_broken) {
@@ -458,7 +444,7 @@ sock_tcp_unread(struct sock *so)
 static bool
 sock_tcp_reset_unread(struct sock_table *t, struct sock *so)
 {
-    switch (so->tcp->state) {
+    switch (tcp_state(so->tcp)) {
     case TCP_SYN_RECEIVED:
     case TCP_ESTABLISHED:
     case TCP_FIN_WAIT_1:
@@ -525,7 +511,7 @@ sock_tcp_gone(struct sock_table *t, struct sock *so)
     if (so->linger == 0) {
         /* SO_LINGER {1, 0}: reset now, queued data dropped (as Linux's
          * tcp_close -> tcp_disconnect) */
-        switch (c->state) {
+        switch (tcp_state(c)) {
         case TCP_SYN_RECEIVED:
         case TCP_ESTABLISHED:
         case TCP_FIN_WAIT_1:
@@ -540,7 +526,7 @@ sock_tcp_gone(struct sock_table *t, struct sock *so)
     }
     /* nothing of the application's to send: a listener (its waiting
      * children are reset), a connect under way, a socket never connected */
-    if (so->connecting || !so->started || c->state == TCP_LISTEN) {
+    if (so->connecting || !so->started || tcp_state(c) == TCP_LISTEN) {
         tcp_close(t->s, c);
         so->tcp = NULL;
         t->stats.tcp_closes++;
@@ -626,11 +612,11 @@ sock_tcp_push(struct sock_table *t, struct sock *so)
     struct tcp_pcb *c = so->tcp;
 
     if (so->connecting) {
-        if (c->state == TCP_SYN_SENT)
+        if (tcp_state(c) == TCP_SYN_SENT)
             return;
         sock_tcp_connect_done(t, so);
     }
-    if (c->state == TCP_LISTEN) {
+    if (tcp_state(c) == TCP_LISTEN) {
         sock_tcp_tokens(t, so);
         return;
     }
@@ -657,8 +643,8 @@ sock_tcp_open(struct sock_table *t, struct sock *so)
     so->tcp = tcp_open(t->s, so);
     if (!so->tcp)
         return -ENOBUFS;
-    so->rcvbuf = (int32_t)so->tcp->rcvbuf;
-    so->sndbuf = (int32_t)so->tcp->sndbuf;
+    so->rcvbuf = (int32_t)tcp_rcvbuf(so->tcp);
+    so->sndbuf = (int32_t)tcp_sndbuf(so->tcp);
     return 0;
 }
 
@@ -681,7 +667,7 @@ sock_tcp_connect(struct sock_table *t, struct sock *so, int fd, int family, uint
     /* under way, connected, listening, or used: the engine's answer
      * (-EALREADY, -EISCONN, -EINVAL). DEVIATION: after a failed connect
      * (the application has read EOF) the socket cannot connect again */
-    if (so->started || c->state != TCP_CLOSED)
+    if (so->started || tcp_state(c) != TCP_CLOSED)
         return tcp_connect(t->s, c, addr, port);
     sock_tcp_drop_pending(t, so);
     sock_tcp_fill(t, so, fd);
@@ -700,7 +686,7 @@ sock_tcp_connect(struct sock_table *t, struct sock *so, int fd, int family, uint
 int
 sock_tcp_listen(struct sock_table *t, struct sock *so, int backlog)
 {
-    bool first = so->tcp->state != TCP_LISTEN;
+    bool first = tcp_state(so->tcp) != TCP_LISTEN;
     int rc;
 
     if (so->started)
@@ -720,11 +706,11 @@ sock_tcp_accept(struct sock_table *t, struct sock *l, pid_t pid, uid_t uid,
     struct sock *so;
     int rc;
 
-    if (l->tcp->state != TCP_LISTEN)
+    if (tcp_state(l->tcp) != TCP_LISTEN)
         return -EINVAL;
     if (l->tokens)
         l->tokens--; /* the library read one before asking */
-    if (!l->tcp->acceptq) {
+    if (!tcp_accept_ready(l->tcp)) {
         t->stats.tcp_accept_empty++; /* it died after its token was written */
         return -EAGAIN;
     }
@@ -742,13 +728,12 @@ sock_tcp_accept(struct sock_table *t, struct sock *l, pid_t pid, uid_t uid,
     so->started = true;
     /* as the kernel's sk_clone_lock: a restarted server binds its port
      * again at once although these connections linger (SO_REUSEADDR) */
-    so->tcp->reuseaddr = l->tcp->reuseaddr;
+    tcp_set_reuseaddr(so->tcp, tcp_reuseaddr(l->tcp));
     so->linger = l->linger;
     so->broadcast = l->broadcast;
     so->rcvbuf = l->rcvbuf;
     so->sndbuf = l->sndbuf;
-    *addr = so->tcp->raddr;
-    *port = so->tcp->rport;
+    tcp_peer_name(so->tcp, addr, port);
     t->stats.tcp_accepts++;
     sock_mark(t, so); /* data, even the FIN, may be waiting */
     *out = so;
@@ -761,18 +746,27 @@ sock_tcp_name(struct sock *so, int peer, uint32_t *addr, uint16_t *port)
     const struct tcp_pcb *c = so->tcp;
 
     if (peer) {
+        int st = tcp_state(c);
         /* as Linux's inet_getname: not before the handshake, not after
          * the end */
-        if (!c->rport || c->state == TCP_CLOSED || c->state == TCP_SYN_SENT ||
-            c->state == TCP_LISTEN)
+        tcp_peer_name(c, addr, port);
+        if (!*port || st == TCP_CLOSED || st == TCP_SYN_SENT || st == TCP_LISTEN)
             return -ENOTCONN;
-        *addr = c->raddr;
-        *port = c->rport;
     } else {
-        *addr = c->laddr;
-        *port = c->lport;
+        tcp_local_name(c, addr, port);
     }
     return 0;
+}
+
+/* SO_KEEPALIVE as it is now. */
+static int
+sock_tcp_keepalive(const struct tcp_pcb *c)
+{
+    uint32_t idle_s, intvl_s, cnt;
+    int on;
+
+    tcp_get_keepalive(c, &on, &idle_s, &intvl_s, &cnt);
+    return on;
 }
 
 int
@@ -783,7 +777,7 @@ sock_tcp_setopt(struct sock_table *t, struct sock *so, int level, int name, int3
 
     if (level == SOL_SOCKET) {
         switch (name) {
-        case SO_REUSEADDR: c->reuseaddr = value != 0; return 0;
+        case SO_REUSEADDR: tcp_set_reuseaddr(c, value != 0); return 0;
         case SO_REUSEPORT: tcp_set_reuseport(c, value != 0, so->owner_uid); return 0;
         case SO_BROADCAST: so->broadcast = value != 0; return 0;
         case SO_KEEPALIVE: tcp_set_keepalive(t->s, c, value != 0, 0, 0, 0); return 0;
@@ -818,14 +812,14 @@ sock_tcp_setopt(struct sock_table *t, struct sock *so, int level, int name, int3
     case SOCK_OPT_KEEPINTVL:
         if (value < 1 || value > SOCK_KEEP_S_MAX)
             return -EINVAL;
-        tcp_set_keepalive(t->s, c, c->keepalive,
+        tcp_set_keepalive(t->s, c, sock_tcp_keepalive(c),
                           name == SOCK_OPT_KEEPIDLE ? (uint32_t)value : 0,
                           name == SOCK_OPT_KEEPINTVL ? (uint32_t)value : 0, 0);
         return 0;
     case SOCK_OPT_KEEPCNT:
         if (value < 1 || value > SOCK_KEEPCNT_MAX)
             return -EINVAL;
-        tcp_set_keepalive(t->s, c, c->keepalive, 0, 0, (uint32_t)value);
+        tcp_set_keepalive(t->s, c, sock_tcp_keepalive(c), 0, 0, (uint32_t)value);
         return 0;
     default: return -ENOPROTOOPT; /* TCP_MAXSEG included: read only here */
     }
@@ -836,16 +830,19 @@ sock_tcp_getopt(struct sock_table *t, struct sock *so, int level, int name,
                 int32_t *value)
 {
     struct tcp_pcb *c = so->tcp;
+    uint32_t idle_s, intvl_s, cnt;
+    int keep;
 
     (void)t;
+    tcp_get_keepalive(c, &keep, &idle_s, &intvl_s, &cnt);
     if (level == SOL_SOCKET) {
         switch (name) {
-        case SO_REUSEADDR: *value = c->reuseaddr; return 0;
-        case SO_REUSEPORT: *value = c->reuseport; return 0;
+        case SO_REUSEADDR: *value = tcp_reuseaddr(c); return 0;
+        case SO_REUSEPORT: *value = tcp_reuseport(c); return 0;
         case SO_BROADCAST: *value = so->broadcast; return 0;
-        case SO_KEEPALIVE: *value = c->keepalive; return 0;
+        case SO_KEEPALIVE: *value = keep; return 0;
         case SO_LINGER: *value = so->linger; return 0;
-        case SO_ACCEPTCONN: *value = c->state == TCP_LISTEN; return 0;
+        case SO_ACCEPTCONN: *value = tcp_state(c) == TCP_LISTEN; return 0;
         case SO_ERROR:
             if (so->so_error) {
                 *value = so->so_error;
@@ -860,11 +857,11 @@ sock_tcp_getopt(struct sock_table *t, struct sock *so, int level, int name,
     if (level != IPPROTO_TCP)
         return -ENOPROTOOPT;
     switch (name) {
-    case SOCK_OPT_NODELAY: *value = c->nodelay; return 0;
-    case SOCK_OPT_KEEPIDLE: *value = (int32_t)c->keep_idle_s; return 0;
-    case SOCK_OPT_KEEPINTVL: *value = (int32_t)c->keep_intvl_s; return 0;
-    case SOCK_OPT_KEEPCNT: *value = (int32_t)c->keep_cnt; return 0;
-    case SOCK_OPT_MAXSEG: *value = c->snd_mss; return 0;
+    case SOCK_OPT_NODELAY: *value = tcp_nodelay(c); return 0;
+    case SOCK_OPT_KEEPIDLE: *value = (int32_t)idle_s; return 0;
+    case SOCK_OPT_KEEPINTVL: *value = (int32_t)intvl_s; return 0;
+    case SOCK_OPT_KEEPCNT: *value = (int32_t)cnt; return 0;
+    case SOCK_OPT_MAXSEG: *value = (int32_t)tcp_mss(c); return 0;
     default: return -ENOPROTOOPT;
     }
 }
@@ -893,7 +890,7 @@ sock_tcp_shutdown(struct sock_table *t, struct sock *so, int fd, int how)
 {
     struct tcp_pcb *c = so->tcp, *n;
 
-    if (c->state == TCP_LISTEN) {
+    if (tcp_state(c) == TCP_LISTEN) {
         if (how == SHUT_WR)
             return 0; /* nothing to send on a listener */
         /* As Linux's inet_shutdown -> tcp_disconnect: it stops listening
@@ -903,13 +900,7 @@ sock_tcp_shutdown(struct sock_table *t, struct sock *so, int fd, int how)
         n = tcp_open(t->s, so);
         if (!n)
             return -ENOBUFS;
-        tcp_set_bufs(t->s, n, c->sndbuf, c->rcvbuf);
-        n->reuseaddr = c->reuseaddr;
-        tcp_set_reuseport(n, c->reuseport, c->uid);
-        tcp_set_nodelay(t->s, n, c->nodelay);
-        tcp_set_keepalive(t->s, n, c->keepalive, c->keep_idle_s, c->keep_intvl_s,
-                          c->keep_cnt);
-        tcp_set_cc(t->s, n, tcp_cc_name(c));
+        tcp_copy_options(t->s, n, c);
         tcp_abort(t->s, c);
         so->tcp = n;
         so->started = true;
@@ -917,7 +908,7 @@ sock_tcp_shutdown(struct sock_table *t, struct sock *so, int fd, int how)
         sock_tcp_eof_up(t, so);
         return 0;
     }
-    if (c->state == TCP_CLOSED)
+    if (tcp_state(c) == TCP_CLOSED)
         return -ENOTCONN;
     if (how != SHUT_WR) {
         /* the application reads what the pair holds, then EOF; what
@@ -972,14 +963,12 @@ sock_tcp_row(const struct sock *so, struct ctl_sock_info *r)
 {
     const struct tcp_pcb *c = so->tcp;
 
-    r->state = c->state == TCP_LISTEN ? SOCK_LISTENING
-               : c->rport             ? SOCK_CONNECTED
-               : c->lport             ? SOCK_BOUND
-                                      : SOCK_IDLE;
-    r->laddr = c->laddr;
-    r->lport = c->lport;
-    r->raddr = c->raddr;
-    r->rport = c->rport;
+    tcp_local_name(c, &r->laddr, &r->lport);
+    tcp_peer_name(c, &r->raddr, &r->rport);
+    r->state = tcp_state(c) == TCP_LISTEN ? SOCK_LISTENING
+               : r->rport                 ? SOCK_CONNECTED
+               : r->lport                 ? SOCK_BOUND
+                                          : SOCK_IDLE;
     /* bytes waiting for the application: in the engine and in our hands */
     r->rx_queued = (uint32_t)tcp_recv_avail(c) + so->up_len;
 }

@@ -12,7 +12,7 @@
 #include "daemon/loop.h"
 #include "daemon/sock.h"
 #include "daemon/sock_var.h"
-#include "proto/udp.h"
+#include "proto/udp_api.h"
 
 #define SOCK_PAIR_SNDBUF 65536     /* daemon end; the kernel doubles it: 128 KiB */
 #define SOCK_DGRAM_BUF (65536 + 1) /* one datagram, and a byte to see a longer one */
@@ -34,7 +34,7 @@ sock_want_out(struct sock_table *t, struct sock *so, bool on)
 static bool
 sock_error_pending(const struct sock *so)
 {
-    return so->so_error != 0 || so->udp->so_error != 0;
+    return so->so_error != 0 || udp_error(so->udp) != 0;
 }
 
 /* The socket's pending error becomes err (the latest wins, as sk_err), to
@@ -63,7 +63,7 @@ sock_udp_open(struct sock_table *t, struct sock *so, int app_fd)
     so->udp = udp_open(t->s, so);
     if (!so->udp)
         return -ENOBUFS;
-    so->rcvbuf = (int32_t)so->udp->rcvbuf;
+    so->rcvbuf = (int32_t)udp_rcvbuf(so->udp);
     return 0;
 }
 
@@ -124,13 +124,11 @@ int
 sock_udp_name(struct sock *so, int peer, uint32_t *addr, uint16_t *port)
 {
     if (peer) {
-        if (!so->udp->raddr)
+        udp_peer_name(so->udp, addr, port);
+        if (!*addr)
             return -ENOTCONN;
-        *addr = so->udp->raddr;
-        *port = so->udp->rport;
     } else {
-        *addr = so->udp->laddr;
-        *port = so->udp->lport;
+        udp_local_name(so->udp, addr, port);
     }
     return 0;
 }
@@ -142,8 +140,8 @@ sock_udp_setopt(struct sock_table *t, struct sock *so, int fd, int level, int na
     if (level != SOL_SOCKET)
         return -ENOPROTOOPT;
     switch (name) {
-    case SO_BROADCAST: so->udp->broadcast = value != 0; return 0;
-    case SO_REUSEADDR: so->udp->reuseaddr = value != 0; return 0;
+    case SO_BROADCAST: udp_set_broadcast(so->udp, value != 0); return 0;
+    case SO_REUSEADDR: udp_set_reuseaddr(so->udp, value != 0); return 0;
     case SO_RCVBUF:
         so->rcvbuf = sock_buf_size(value, SOCK_MIN_RCVBUF, SOCK_BUF_VAL_MAX);
         udp_set_rcvbuf(so->udp, (uint32_t)so->rcvbuf);
@@ -171,8 +169,8 @@ sock_udp_getopt(struct sock_table *t, struct sock *so, int level, int name,
     if (level != SOL_SOCKET)
         return -ENOPROTOOPT;
     switch (name) {
-    case SO_BROADCAST: *value = so->udp->broadcast; return 0;
-    case SO_REUSEADDR: *value = so->udp->reuseaddr; return 0;
+    case SO_BROADCAST: *value = udp_broadcast(so->udp); return 0;
+    case SO_REUSEADDR: *value = udp_reuseaddr(so->udp); return 0;
     case SO_ERROR:
         if (so->so_error) {
             *value = so->so_error;
@@ -192,7 +190,11 @@ sock_udp_getopt(struct sock_table *t, struct sock *so, int level, int name,
 int
 sock_udp_shutdown(struct sock_table *t, struct sock *so, int how)
 {
-    if (!so->udp->raddr)
+    uint32_t raddr;
+    uint16_t rport;
+
+    udp_peer_name(so->udp, &raddr, &rport);
+    if (!raddr)
         return -ENOTCONN; /* a UDP socket must be connected, as in Linux */
     if (how != SHUT_WR && !so->rd_shut) {
         /* The application reads what the pair holds, then end of file.
@@ -214,12 +216,10 @@ sock_udp_row(const struct sock *so, struct ctl_sock_info *r)
 {
     const struct udp_pcb *u = so->udp;
 
-    r->state = u->raddr ? SOCK_CONNECTED : u->lport ? SOCK_BOUND : SOCK_IDLE;
-    r->laddr = u->laddr;
-    r->lport = u->lport;
-    r->raddr = u->raddr;
-    r->rport = u->rport;
-    r->rx_queued = u->rxq_bytes;
+    udp_local_name(u, &r->laddr, &r->lport);
+    udp_peer_name(u, &r->raddr, &r->rport);
+    r->state = r->raddr ? SOCK_CONNECTED : r->lport ? SOCK_BOUND : SOCK_IDLE;
+    r->rx_queued = udp_rx_queued(u);
 }
 
 /* ---- datagrams, application -> daemon ---------------------------------- */

@@ -37,6 +37,7 @@
 #include <sys/types.h>
 
 #include "core/htab.h"
+#include "proto/tcp_api.h"
 #include "core/ring.h"
 #include "core/seq.h"
 #include "proto/tcp_cc.h"
@@ -47,25 +48,6 @@ struct pkb;
 struct ip_meta;
 struct icmp_repr;
 
-/* RFC 9293 §3.3.2 */
-enum tcp_state {
-    TCP_CLOSED,
-    TCP_LISTEN,
-    TCP_SYN_SENT,
-    TCP_SYN_RECEIVED,
-    TCP_ESTABLISHED,
-    TCP_FIN_WAIT_1,
-    TCP_FIN_WAIT_2,
-    TCP_CLOSE_WAIT,
-    TCP_CLOSING,
-    TCP_LAST_ACK,
-    TCP_TIME_WAIT,
-    TCP_NSTATES,
-};
-
-#define TCP_BUF_DEFAULT (256 * 1024)
-#define TCP_BUF_MIN 4096
-#define TCP_BUF_MAX (4 * 1024 * 1024)
 #define TCP_OOO_RANGES 16     /* runs of out-of-order data held per connection
                                  (the bytes are in the receive ring) */
 #define TCP_SYNQ_EXTRA 16     /* SYN-queue entries a listener keeps beyond
@@ -302,46 +284,6 @@ struct tcp_pcb {
     tcp_seq last_ack_sent;  /* §4.3 Last.ACK.sent */
 };
 
-/* Linux's tcpi_ca_state values (include/net/tcp.h, enum tcp_ca_state). */
-enum tcp_ca_state {
-    TCP_CA_OPEN,     /* nothing wrong */
-    TCP_CA_DISORDER, /* duplicate ACKs (or SACKs) seen, no recovery yet */
-    TCP_CA_CWR,      /* cwnd reduced for ECN: never here (no ECN) */
-    TCP_CA_RECOVERY, /* fast recovery */
-    TCP_CA_LOSS,     /* after a retransmission timeout */
-};
-
-/* TCPI_OPT_* bits of tcpi_options, as Linux */
-#define TCP_INFO_OPT_TIMESTAMPS 1
-#define TCP_INFO_OPT_SACK 2
-#define TCP_INFO_OPT_WSCALE 4
-
-/* What TCP_INFO shows (a subset of Linux's struct tcp_info). Byte counts
- * where Linux counts segments: the socket API divides by the MSS. */
-struct tcp_info_lite {
-    uint8_t state;
-    uint8_t ca_state;       /* enum tcp_ca_state */
-    uint8_t backoff;        /* consecutive RTOs (tcpi_retransmits, tcpi_backoff) */
-    uint8_t options;        /* TCP_INFO_OPT_* */
-    uint8_t snd_wscale, rcv_wscale; /* 0 unless window scaling is on */
-    uint32_t rtt_us, rttvar_us, rto_us;
-    uint32_t snd_mss, rcv_mss, pmtu;
-    uint32_t cwnd, ssthresh; /* bytes */
-    /* retransmissions over the connection's life: each timeout and each
-     * fast or partial-ACK retransmission counts one (Linux counts every
-     * segment sent again, the go-back after a timeout included) */
-    uint32_t total_retrans;
-    uint32_t snd_wnd, rcv_wnd;
-    uint32_t unacked, unsent, rcv_queued;
-    /* bytes retransmitted and not yet acknowledged: after an RTO, what
-     * went again below recover; in fast recovery, the segment at SND.UNA */
-    uint32_t retrans;
-    /* bytes the peer SACKed, and bytes taken for lost: 0 until the SACK
-     * scoreboard (RFC 6675) exists; TIMESTAMPS and SACK in options, 0
-     * until those options are negotiated */
-    uint32_t sacked, lost;
-};
-
 /* engine side */
 int tcp_init(struct stack *s);
 void tcp_input(struct stack *s, struct pkb *p, const struct ip_meta *m);
@@ -367,47 +309,8 @@ void tcp_reap_note(struct stack *s, struct tcp_pcb *c);
 void tcp_free_all(struct stack *s);
 /* Free the blocks that are CLOSED and that nobody holds any more. */
 void tcp_reap(struct stack *s);
-const char *tcp_state_name(int state);
 /* Print the transition table as a graphviz digraph. */
 void tcp_fsm_dot(FILE *out);
-
-/* socket side: errors are negative errnos as the kernel gives them */
-struct tcp_pcb *tcp_open(struct stack *s, void *owner);
-int tcp_bind(struct stack *s, struct tcp_pcb *c, uint32_t addr, uint16_t port);
-int tcp_listen(struct stack *s, struct tcp_pcb *c, int backlog);
-/* The oldest established connection of a listener, now owned by owner;
- * NULL if none is waiting. */
-struct tcp_pcb *tcp_accept(struct stack *s, struct tcp_pcb *l, void *owner);
-/* Starts the handshake: 0 (completion is notified), or -EISCONN,
- * -EALREADY, -EADDRNOTAVAIL, -EHOSTUNREACH, -EAGAIN (no port). */
-int tcp_connect(struct stack *s, struct tcp_pcb *c, uint32_t addr, uint16_t port);
-/* Queue bytes for sending: count queued, or -EAGAIN (no space),
- * -EPIPE (shut down or closed), -ENOTCONN, or the pending error. */
-ssize_t tcp_send(struct stack *s, struct tcp_pcb *c, const void *buf, size_t len);
-/* Read in-order bytes: count, 0 at EOF, -EAGAIN, or the pending error. */
-ssize_t tcp_recv(struct stack *s, struct tcp_pcb *c, void *buf, size_t len);
-size_t tcp_send_space(const struct stack *s, const struct tcp_pcb *c);
-size_t tcp_recv_avail(const struct tcp_pcb *c);
-/* SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2. */
-int tcp_shutdown(struct stack *s, struct tcp_pcb *c, int how);
-/* The application lets go: a graceful close (queued data, then FIN); the
- * block is freed by the engine when the connection ends. */
-void tcp_close(struct stack *s, struct tcp_pcb *c);
-/* SO_LINGER with 0: send RST, free now. */
-void tcp_abort(struct stack *s, struct tcp_pcb *c);
-int tcp_take_error(struct tcp_pcb *c);
-void tcp_get_info(const struct tcp_pcb *c, struct tcp_info_lite *info);
-/* TCP_CONGESTION: 0, or -ENOENT for a name the engine does not have. */
-int tcp_set_cc(struct stack *s, struct tcp_pcb *c, const char *name);
-const char *tcp_cc_name(const struct tcp_pcb *c);
-int tcp_set_bufs(struct stack *s, struct tcp_pcb *c, uint32_t sndbuf, uint32_t rcvbuf);
-/* SO_REUSEADDR; SO_REUSEPORT, with the uid of the socket's owner (Linux
- * shares a port through SO_REUSEPORT only among sockets of one uid). */
-void tcp_set_reuseaddr(struct tcp_pcb *c, int on);
-void tcp_set_reuseport(struct tcp_pcb *c, int on, uint32_t uid);
-void tcp_set_nodelay(struct stack *s, struct tcp_pcb *c, int on);
-void tcp_set_keepalive(struct stack *s, struct tcp_pcb *c, int on, uint32_t idle_s,
-                       uint32_t intvl_s, uint32_t cnt);
 
 /* inside the TCP modules */
 void tcp_set_state(struct stack *s, struct tcp_pcb *c, int to, const char *why);

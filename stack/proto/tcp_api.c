@@ -743,3 +743,115 @@ tcp_set_keepalive(struct stack *s, struct tcp_pcb *c, int on, uint32_t idle_s,
     c->t_keep = on && synced ? s->now_us + (uint64_t)c->keep_idle_s * 1000000 : 0;
     tcp_timer_sched(s, c);
 }
+
+/* ---- accessors (tcp_api.h) ---- */
+
+int
+tcp_state(const struct tcp_pcb *c)
+{
+    return c->state;
+}
+
+int
+tcp_sendable(const struct tcp_pcb *c)
+{
+    if (c->fin_queued)
+        return 0;
+    switch (c->state) {
+    case TCP_SYN_SENT:
+    case TCP_SYN_RECEIVED:
+    case TCP_ESTABLISHED:
+    case TCP_CLOSE_WAIT: return 1;
+    default: return 0;
+    }
+}
+
+int
+tcp_error(const struct tcp_pcb *c)
+{
+    return c->so_error;
+}
+
+int
+tcp_recv_eof(const struct tcp_pcb *c)
+{
+    return c->rcv_fin;
+}
+
+uint32_t
+tcp_sndbuf(const struct tcp_pcb *c)
+{
+    return c->sndbuf;
+}
+
+uint32_t
+tcp_rcvbuf(const struct tcp_pcb *c)
+{
+    return c->rcvbuf;
+}
+
+uint32_t
+tcp_accept_ready(const struct tcp_pcb *l)
+{
+    return l->n_accept;
+}
+
+void
+tcp_local_name(const struct tcp_pcb *c, uint32_t *addr, uint16_t *port)
+{
+    *addr = c->laddr;
+    *port = c->lport;
+}
+
+void
+tcp_peer_name(const struct tcp_pcb *c, uint32_t *addr, uint16_t *port)
+{
+    *addr = c->raddr;
+    *port = c->rport;
+}
+
+int
+tcp_reuseaddr(const struct tcp_pcb *c)
+{
+    return c->reuseaddr;
+}
+
+int
+tcp_reuseport(const struct tcp_pcb *c)
+{
+    return c->reuseport;
+}
+
+int
+tcp_nodelay(const struct tcp_pcb *c)
+{
+    return c->nodelay;
+}
+
+void
+tcp_get_keepalive(const struct tcp_pcb *c, int *on, uint32_t *idle_s, uint32_t *intvl_s,
+                  uint32_t *cnt)
+{
+    *on = c->keepalive;
+    *idle_s = c->keep_idle_s;
+    *intvl_s = c->keep_intvl_s;
+    *cnt = c->keep_cnt;
+}
+
+uint32_t
+tcp_mss(const struct tcp_pcb *c)
+{
+    return c->snd_mss;
+}
+
+void
+tcp_copy_options(struct stack *s, struct tcp_pcb *to, const struct tcp_pcb *from)
+{
+    tcp_set_bufs(s, to, from->sndbuf, from->rcvbuf);
+    tcp_set_reuseaddr(to, from->reuseaddr);
+    tcp_set_reuseport(to, from->reuseport, from->uid);
+    tcp_set_nodelay(s, to, from->nodelay);
+    tcp_set_keepalive(s, to, from->keepalive, from->keep_idle_s, from->keep_intvl_s,
+                      from->keep_cnt);
+    tcp_set_cc(s, to, tcp_cc_name(from));
+}

@@ -322,3 +322,61 @@ udp_set_rcvbuf(struct udp_pcb *u, uint32_t bytes)
         bytes = UDP_RCVBUF_MAX;
     u->rcvbuf = bytes;
 }
+
+/* ---- accessors (udp_api.h) ---- */
+
+int
+udp_error(const struct udp_pcb *u)
+{
+    return u->so_error;
+}
+
+uint32_t
+udp_rcvbuf(const struct udp_pcb *u)
+{
+    return u->rcvbuf;
+}
+
+void
+udp_local_name(const struct udp_pcb *u, uint32_t *addr, uint16_t *port)
+{
+    *addr = u->laddr;
+    *port = u->lport;
+}
+
+void
+udp_peer_name(const struct udp_pcb *u, uint32_t *addr, uint16_t *port)
+{
+    *addr = u->raddr;
+    *port = u->rport;
+}
+
+void
+udp_set_broadcast(struct udp_pcb *u, int on)
+{
+    u->broadcast = (uint8_t)(on != 0);
+}
+
+int
+udp_broadcast(const struct udp_pcb *u)
+{
+    return u->broadcast;
+}
+
+void
+udp_set_reuseaddr(struct udp_pcb *u, int on)
+{
+    u->reuseaddr = (uint8_t)(on != 0);
+}
+
+int
+udp_reuseaddr(const struct udp_pcb *u)
+{
+    return u->reuseaddr;
+}
+
+uint32_t
+udp_rx_queued(const struct udp_pcb *u)
+{
+    return u->rxq_bytes;
+}

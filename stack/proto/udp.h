@@ -21,17 +21,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "proto/udp_api.h"
+
 struct stack;
 struct pkb;
 struct ip_meta;
 
-#define UDP_RCVBUF_DEFAULT 212992 /* as Linux's net.core.rmem_default */
-#define UDP_RCVBUF_MIN 2048
-#define UDP_RCVBUF_MAX (4 * 1024 * 1024)
-/* The receive queue is charged the buffer each datagram holds, not its
- * payload (as Linux charges truesize), so empty datagrams cannot pile up
- * without bound; one datagram is always accepted into an empty queue; and
- * all UDP queues together may hold at most half the engine's buffers. */
 #define UDP_EPHEMERAL_LO 49152
 #define UDP_EPHEMERAL_HI 65535
 
@@ -59,27 +54,5 @@ void udp_input(struct stack *s, struct pkb *p, const struct ip_meta *m);
 void udp_icmp_error(struct stack *s, uint8_t type, uint8_t code, const uint8_t *q,
                     size_t q_len);
 void udp_free_all(struct stack *s);
-
-/* The socket interface. Errors are negative errnos as the kernel gives them. */
-struct udp_pcb *udp_open(struct stack *s, void *owner);
-void udp_close(struct stack *s, struct udp_pcb *u);
-/* port 0: an ephemeral port. addr 0: any. -EADDRINUSE, -EADDRNOTAVAIL,
- * -EINVAL (already bound). */
-int udp_bind(struct stack *s, struct udp_pcb *u, uint32_t addr, uint16_t port);
-/* addr 0 and port 0 dissolve the association (AF_UNSPEC). Binds an
- * ephemeral port first if needed. */
-int udp_connect(struct stack *s, struct udp_pcb *u, uint32_t addr, uint16_t port);
-/* dst 0: to the connected peer (-EDESTADDRREQ if none). Returns len, or
- * -EMSGSIZE, -EACCES (broadcast without SO_BROADCAST), -EHOSTUNREACH,
- * -ENOBUFS, -EAGAIN (no ephemeral port free). */
-ssize_t udp_sendto(struct stack *s, struct udp_pcb *u, const void *buf, size_t len,
-                   uint32_t dst, uint16_t dport);
-/* The oldest queued datagram, or NULL: payload, its length and source. */
-const uint8_t *udp_front(const struct udp_pcb *u, size_t *len, uint32_t *src,
-                         uint16_t *sport);
-void udp_pop(struct stack *s, struct udp_pcb *u);
-/* The pending error (positive errno) or 0; clears it, as SO_ERROR does. */
-int udp_take_error(struct udp_pcb *u);
-void udp_set_rcvbuf(struct udp_pcb *u, uint32_t bytes);
 
 #endif

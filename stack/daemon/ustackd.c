@@ -166,7 +166,6 @@ on_signal(struct ustackd *d)
         switch (si.ssi_signo) {
         case SIGUSR1:
             print_counters(d);
-            capture_flush(d->dev); /* so the pcap can be read while we run */
             break;
         case SIGINT:
         case SIGTERM:
@@ -261,6 +260,9 @@ run(struct ustackd *d)
         stack_poll(d->s, now_us);
         sock_poll(&d->socks, now_us);
         sock_flush(&d->socks);
+        /* the capture goes to its file at the end of every wakeup, so a
+         * reader (tshark -r, Wireshark's reload) sees every frame so far */
+        capture_flush(d->dev);
         due = arm_timer(d, now_us);
     }
     return d->exit_code;

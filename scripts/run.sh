@@ -3,8 +3,10 @@
 #
 # Creates the TAP device (ustap0, or $USTACK_TAP) unless it exists, gives
 # the host side 10.0.0.1/24, brings it up and runs build/ustackd as
-# 10.0.0.2, capturing to build/ustack.pcap, with its control socket at
-# $USTACK_CTL (default /run/ustack/ctl.sock, where the library looks).
+# 10.0.0.2, capturing to build/ustack.pcap (build/ustack-NS.pcap in a
+# named namespace NS, or $USTACK_PCAP), with its control socket at
+# $USTACK_CTL (default /run/ustack/ctl.sock, where the library looks, or
+# /run/ustack/NS/ctl.sock in a named namespace).
 # Once the daemon answers there, build/ustack-services runs on it in the
 # background (as root: the daemon lets only root bind ports below 1024):
 # TCP echo 7, discard 9, daytime 13, chargen 19 and UDP echo 7. Ctrl-C
@@ -19,8 +21,18 @@ cd "$(dirname "$0")/.."
 TAP=${USTACK_TAP:-ustap0}
 HOST_ADDR=10.0.0.1/24
 STACK_ADDR=10.0.0.2
-PCAP=build/ustack.pcap
-CTL=${USTACK_CTL:-/run/ustack/ctl.sock}
+# Two runs in two namespaces must not share a capture or a control
+# socket: in a named namespace both are named after it (the capture
+# build/ustack-NS.pcap, the socket /run/ustack/NS/ctl.sock); in the
+# initial one, build/ustack.pcap and the library's default socket.
+NS=$(ip netns identify 2>/dev/null || true)
+if [ -n "$NS" ]; then
+    PCAP=${USTACK_PCAP:-build/ustack-$NS.pcap}
+    CTL=${USTACK_CTL:-/run/ustack/$NS/ctl.sock}
+else
+    PCAP=${USTACK_PCAP:-build/ustack.pcap}
+    CTL=${USTACK_CTL:-/run/ustack/ctl.sock}
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "run.sh: creating a TAP device needs root: sudo make run" >&2
@@ -47,6 +59,9 @@ cleanup() {
     fi
     if [ "$created" = 1 ]; then
         ip link del dev "$TAP" 2>/dev/null || true
+    fi
+    if [ -n "$NS" ] && [ -z "${USTACK_CTL:-}" ]; then
+        rmdir "/run/ustack/$NS" 2>/dev/null || true # the namespace's, if empty
     fi
 }
 trap cleanup EXIT

@@ -18,6 +18,8 @@
  */
 #include "daemon/args.h"
 
+#include "ctl_proto.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -73,6 +75,7 @@ static const char usage_text[] =
     "                    default 1G\n"
     "  --log LEVEL       error, warn, info (default) or debug; to stderr\n"
     "  --help            this text\n"
+    "  --version         the version, and the control protocol's\n"
     "\n"
     "Faults on the device (for tests), each for both directions, or per\n"
     "direction as in:V,out:V (in: frames from the TAP to the engine, out:\n"
@@ -106,6 +109,7 @@ enum {
     OPT_MAX_PROCESS,
     OPT_TCP_MEM_MAX,
     OPT_HELP,
+    OPT_VERSION,
     OPT_FAULT, /* every option of fault_opt.h: the name tells which */
 };
 
@@ -126,6 +130,7 @@ static const struct option long_options[] = {
     {"max-sockets-per-process", required_argument, NULL, OPT_MAX_PROCESS},
     {"tcp-mem-max", required_argument, NULL, OPT_TCP_MEM_MAX},
     {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
     {"loss", required_argument, NULL, OPT_FAULT},
     {"dup", required_argument, NULL, OPT_FAULT},
     {"reorder", required_argument, NULL, OPT_FAULT},
@@ -471,6 +476,9 @@ args_parse(int argc, char **argv, struct ustackd_args *a, char *err, size_t errl
             break;
         case OPT_HELP:
         case 'h': fputs(usage_text, stdout); return 1;
+        case OPT_VERSION:
+            printf("ustackd %s (control protocol version %d)\n", USTACK_VERSION, CTL_VERSION);
+            return 1;
         default: explain_getopt(c, argc, argv, err, errlen); return -EINVAL;
         }
     }

@@ -13,6 +13,9 @@
 #include "dev/fault_opt.h"
 #include "stack.h"
 
+/* What --version prints; raised when what users see changes. */
+#define USTACK_VERSION "0.8.0"
+
 struct ustackd_args {
     const char *tap;  /* interface name (--tap) */
     const char *pcap; /* capture file (--pcap); NULL: none */
@@ -25,7 +28,7 @@ struct ustackd_args {
 };
 
 /* Fill a from argv. Returns 0 to run, 1 when --help printed the usage
- * (exit 0), -EINVAL with a one-line reason in err (exit 2), or another
+ * or --version the version (exit 0), -EINVAL with a one-line reason in err (exit 2), or another
  * negative errno when the default seed cannot be drawn (exit 1). */
 int args_parse(int argc, char **argv, struct ustackd_args *a, char *err, size_t errlen);
 

@@ -345,6 +345,10 @@ out=$(in_ns_t 10 "$daemon" --tap "$tap" --addr "$stack/24" --cc bogus 2>&1)
 rc=$?
 check "ustackd --cc bogus exits 2 ($rc): $out" \
     eval '[ "$rc" = 2 ] && grep -q "^ustackd: --cc .bogus.: TCP congestion control is cubic or reno" <<<"$out"'
+out=$("$daemon" --version 2>&1)
+rc=$?
+check "ustackd --version exits 0 naming itself and the protocol ($rc): $out" \
+    eval '[ "$rc" = 0 ] && grep -Eq "^ustackd [0-9]+\.[0-9]+\.[0-9]+ \(control protocol version [0-9]+\)$" <<<"$out"'
 logs=("$log")
 log=$tmp/daemon-reno.log
 logs+=("$log")

@@ -72,6 +72,9 @@ if ! ip link show dev "$TAP" >/dev/null 2>&1; then
     ip tuntap add dev "$TAP" mode tap
     created=1
 fi
+# no IPv6 on the host side: its router and neighbour solicitations would
+# fill the capture with frames ustack only drops (counted as not IPv4)
+sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1" 2>/dev/null || true
 ip addr replace "$HOST_ADDR" dev "$TAP"
 ip link set dev "$TAP" up
 

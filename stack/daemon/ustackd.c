@@ -36,6 +36,7 @@
  * (scripts/run.sh sets up the host side with `ip`).
  */
 #include <errno.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -304,6 +306,35 @@ open_fault(struct dev *tap, const struct ustackd_args *a)
     return fault_open(tap, &fc);
 }
 
+/* A TAP the daemon just created (or found down) carries nothing until
+ * the host brings it up with an address on our subnet: say so, with the
+ * commands, instead of waiting in silence. */
+static void
+hint_if_down(const char *name, const struct stack_config *cfg)
+{
+    struct ifreq ifr = {0};
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return;
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+    int down = ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP);
+    close(fd);
+    if (!down)
+        return;
+    uint32_t mask = cfg->prefix_len ? ~0u << (32 - cfg->prefix_len) : 0;
+    uint32_t host = (cfg->addr & mask) + 1;
+    if (host == cfg->addr)
+        host++;
+    char h[16];
+    snprintf(h, sizeof(h), "%u.%u.%u.%u", host >> 24, (host >> 16) & 255, (host >> 8) & 255,
+             host & 255);
+    fprintf(stderr,
+            "ustackd: %s is down: nothing reaches us until the host brings it up with an "
+            "address on our subnet, e.g. ip link set %s up; ip addr add %s/%u dev %s\n",
+            name, name, h, cfg->prefix_len, name);
+}
+
 /* TAP, the faults and the capture around it if asked for (the capture
  * outermost: it records what the engine sent and got, before the faults
  * on the way out and after them on the way in). 0, or -1 with a message. */
@@ -318,6 +349,7 @@ open_device(struct ustackd *d, const struct ustackd_args *a)
         return -1;
     }
     d->dev = tap;
+    hint_if_down(a->tap, &a->cfg);
     if (a->fault.any) {
         d->fault = open_fault(tap, a);
         if (!d->fault) {

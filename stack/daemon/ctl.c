@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -469,7 +470,8 @@ ctl_server_on_client(struct ctl_server *c, uint32_t slot, uint32_t id, uint32_t 
 
 /* ---- the control socket ------------------------------------------------ */
 
-/* mkdir -p of path's directory. 0 or -1 with errno. */
+/* mkdir -p of path's directory, saying what it made (a typo in --ctl
+ * should not quietly leave directories behind). 0 or -1 with errno. */
 static int
 ctl_make_parent(const char *path)
 {
@@ -481,7 +483,9 @@ ctl_make_parent(const char *path)
         if (dir[i] != '/')
             continue;
         dir[i] = '\0';
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+        if (mkdir(dir, 0755) == 0)
+            fprintf(stderr, "ustackd: created directory %s for the control socket\n", dir);
+        else if (errno != EEXIST)
             return -1;
         dir[i] = '/';
     }

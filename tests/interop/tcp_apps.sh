@@ -351,9 +351,11 @@ check "ustackd --version exits 0 naming itself and the protocol ($rc): $out" \
     eval '[ "$rc" = 0 ] && grep -Eq "^ustackd [0-9]+\.[0-9]+\.[0-9]+ \(control protocol version [0-9]+\)$" <<<"$out"'
 # a TAP the daemon creates is down: it says what the host must do
 out=$(in_ns_t 10 timeout -s INT 1 "$daemon" --tap ustest9 --addr 10.9.0.2/24 \
-    --ctl "$tmp/hint.sock" 2>&1)
+    --ctl "$tmp/hint/ctl.sock" 2>&1)
 check "ustackd on a TAP that is down says how to bring it up: $(head -n 1 <<<"$out")" \
     eval 'grep -q "^ustackd: ustest9 is down: .*ip link set ustest9 up; ip addr add 10.9.0.1/24 dev ustest9" <<<"$out"'
+check "ustackd says which directory it made for --ctl" \
+    eval 'grep -qx "ustackd: created directory $tmp/hint for the control socket" <<<"$out"'
 in_ns ip link del ustest9 2>/dev/null
 logs=("$log")
 log=$tmp/daemon-reno.log

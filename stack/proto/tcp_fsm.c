@@ -104,5 +104,12 @@ tcp_fsm_dot(FILE *out)
                 state_names[t->to], t->label,
                 aborts ? ", style=dashed, color=gray50, fontcolor=gray40" : "");
     }
+    /* where this differs from the textbook figure (RFC 9293 §3.3.2) */
+    fprintf(out, "  labelloc=b; fontname=\"Helvetica\"; fontsize=10;\n"
+                 "  label=\"Unlike RFC 9293's Figure 5: a passive open is drawn from CLOSED "
+                 "(the listener stays in LISTEN;\\neach SYN makes a new connection, born in "
+                 "SYN_RECEIVED), and a FIN that also acknowledges ours takes FIN_WAIT_1\\n"
+                 "through FIN_WAIT_2 to TIME_WAIT in one segment (two steps, no direct "
+                 "edge). Dashed: RST, abort and timeouts.\";\n");
     fprintf(out, "}\n");
 }

@@ -120,12 +120,13 @@ fins() {
         awk '{ printf "%s:%s>%s:%s\n", $1, $2, $3, $4 }'
 }
 # first_fin_from KPORT SRC: the connection's first FIN came from SRC, and
-# the other side answered with its own
+# the other side answered with its own (SRC may have sent its FIN again in
+# between: a tail loss probe or a retransmission before the ACK came)
 first_fin_from() {
     local f
     f=$(fins "$1")
-    if [ "$(head -n 1 <<<"$f" | cut -d: -f1)" = "$2" ] && [ "$(grep -c . <<<"$f")" -ge 2 ] &&
-        [ "$(sed -n 2p <<<"$f" | cut -d: -f1)" != "$2" ]; then
+    if [ "$(head -n 1 <<<"$f" | cut -d: -f1)" = "$2" ] &&
+        cut -d: -f1 <<<"$f" | grep -qvx "$2"; then
         return 0
     fi
     echo "#   FINs in capture order: $(tr '\n' ' ' <<<"$f")"

@@ -135,3 +135,27 @@ start_daemon() {
     fi
     ok "daemon brings up $tap and answers on --ctl $USTACK_CTL"
 }
+
+# kernel_echo LOG ADDR PORT: a kernel TCP echo server in $ns on ADDR:PORT,
+# a thread per connection; it writes "ready" to LOG once it listens
+# (wait_for LOG ready). The peer that ustack's clients talk to.
+kernel_echo() {
+    us_spawn "$ns" "$1" /usr/bin/python3 -c '
+import socket, sys, threading
+def serve(c):
+    with c:
+        while True:
+            d = c.recv(1 << 16)
+            if not d:
+                return
+            c.sendall(d)
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind((sys.argv[1], int(sys.argv[2])))
+l.listen(1024)
+print("ready", flush=True)
+while True:
+    c, _ = l.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+' "$2" "$3"
+}

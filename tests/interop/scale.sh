@@ -128,24 +128,7 @@ grep -q 'sockets 200 (uid 150, process 100)' "$log" ||
     notok "the daemon says its limits: $(grep -o 'sockets [^)]*)' "$log")"
 chgrp "$nobody" "$USTACK_CTL"
 
-us_spawn "$ns" "$tmp/kecho.log" "$py" -c '
-import socket, sys, threading
-def serve(c):
-    with c:
-        while True:
-            d = c.recv(1 << 16)
-            if not d:
-                return
-            c.sendall(d)
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind((sys.argv[1], int(sys.argv[2])))
-l.listen(1024)
-print("ready", flush=True)
-while True:
-    c, _ = l.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-' "$host" "$kecho_port"
+kernel_echo "$tmp/kecho.log" "$host" "$kecho_port"
 wait_for "$tmp/kecho.log" ready 10 || notok "a kernel echo server starts"
 
 hold a "$nobody"

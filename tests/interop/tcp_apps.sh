@@ -114,24 +114,7 @@ need_netns tcp_apps
 
 start_daemon --log warn
 
-us_spawn "$ns" "$tmp/kecho.log" "$py" -c '
-import socket, sys, threading
-def serve(c):
-    with c:
-        while True:
-            d = c.recv(1 << 16)
-            if not d:
-                return
-            c.sendall(d)
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind((sys.argv[1], int(sys.argv[2])))
-l.listen(128)
-print("ready", flush=True)
-while True:
-    c, _ = l.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-' "$host" "$kecho_port"
+kernel_echo "$tmp/kecho.log" "$host" "$kecho_port"
 if ! wait_for "$tmp/kecho.log" ready; then
     notok "a kernel echo server on $host:$kecho_port starts"
     exit 1

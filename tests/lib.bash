@@ -159,3 +159,15 @@ while True:
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 ' "$2" "$3"
 }
+
+# test_cleanup: the EXIT trap of a test that runs a daemon logging to
+# $log: every process and namespace it made gone (us_cleanup), and the
+# log's tail shown when a check failed ($fail).
+test_cleanup() {
+    us_cleanup
+    if [ "$fail" -ne 0 ] && [ -s "$log" ]; then
+        echo "# daemon log (last 30 lines):"
+        tail -n 30 "$log" | sed 's/^/#   /'
+    fi
+    rm -rf "$tmp"
+}

@@ -61,16 +61,8 @@ tmp=$(mktemp -d) || exit 1
 log=$tmp/daemon.log
 export USTACK_CTL=$tmp/ctl.sock
 
-cleanup() {
-    us_cleanup
-    if [ "$fail" -ne 0 ] && [ -s "$log" ]; then
-        echo "# daemon log (last 30 lines):"
-        tail -n 30 "$log" | sed 's/^/#   /'
-    fi
-    rm -rf "$tmp"
-}
 us_traps
-trap cleanup EXIT
+trap test_cleanup EXIT
 
 status_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 nfds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }

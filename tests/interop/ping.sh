@@ -26,16 +26,8 @@ log=$tmp/daemon.log
 cap=$tmp/cap.pcap
 ctl=$tmp/ctl.sock # our own control socket: never the default, another daemon's
 
-cleanup() {
-    us_cleanup
-    if [ "$fail" -ne 0 ] && [ -s "$log" ]; then
-        echo "# daemon log (last 30 lines):"
-        tail -n 30 "$log" | sed 's/^/#   /'
-    fi
-    rm -rf "$tmp"
-}
 us_traps
-trap cleanup EXIT
+trap test_cleanup EXIT
 
 
 if [ ! -x "$daemon" ]; then

@@ -49,16 +49,8 @@ log=$tmp/daemon.log
 cap=$tmp/cap.pcap
 export USTACK_CTL=$tmp/ctl.sock
 
-cleanup() {
-    us_cleanup
-    if [ "$fail" -ne 0 ] && [ -s "$log" ]; then
-        echo "# daemon log (last 30 lines):"
-        tail -n 30 "$log" | sed 's/^/#   /'
-    fi
-    rm -rf "$tmp"
-}
 us_traps
-trap cleanup EXIT
+trap test_cleanup EXIT
 
 need_built pmtu "$daemon" "$san/unc" "$san/ustat"
 need_tools pmtu nc tshark sha256sum ss "$py"

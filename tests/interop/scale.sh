@@ -52,16 +52,8 @@ chmod 711 "$tmp" # other uids reach the control socket inside
 log=$tmp/daemon.log
 export USTACK_CTL=$tmp/ctl.sock
 
-cleanup() {
-    us_cleanup
-    if [ "$fail" -ne 0 ] && [ -s "$log" ]; then
-        echo "# daemon log (last 30 lines):"
-        tail -n 30 "$log" | sed 's/^/#   /'
-    fi
-    rm -rf "$tmp"
-}
 us_traps
-trap cleanup EXIT
+trap test_cleanup EXIT
 
 # hold NAME UID: start tcp_quota hold as UID; waits for its "held" line
 hold() {

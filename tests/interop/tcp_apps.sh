@@ -50,16 +50,8 @@ tmp=$(mktemp -d) || exit 1
 log=$tmp/daemon.log
 export USTACK_CTL=$tmp/ctl.sock
 
-cleanup() {
-    us_cleanup
-    if [ "$fail" -ne 0 ] && [ -s "$log" ]; then
-        echo "# daemon log (last 30 lines):"
-        tail -n 30 "$log" | sed 's/^/#   /'
-    fi
-    rm -rf "$tmp"
-}
 us_traps
-trap cleanup EXIT
+trap test_cleanup EXIT
 
 # slow_reader PORT MiB: a kernel client that sends MiB to $stack:PORT
 # without reading its echo for a second (the server must stop reading, not

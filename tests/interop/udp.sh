@@ -53,16 +53,8 @@ export USTACK_CTL=$tmp/ctl.sock
 # uid $nobody must reach the socket file by its name (the isolation test)
 chmod 711 "$tmp"
 
-cleanup() {
-    us_cleanup
-    if [ "$fail" -ne 0 ] && [ -s "$log" ]; then
-        echo "# daemon log (last 30 lines):"
-        tail -n 30 "$log" | sed 's/^/#   /'
-    fi
-    rm -rf "$tmp"
-}
 us_traps
-trap cleanup EXIT
+trap test_cleanup EXIT
 
 fd_count() { find "/proc/$dpid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 # rows_of PID: how many sockets ustat lists for PID.

@@ -8,7 +8,7 @@ set -eu
 
 PACKAGES="build-essential clang libclang-rt-14-dev libpcap-dev libcmocka-dev hping3
 python3-scapy tshark tcpdump iproute2 iputils-ping iputils-arping
-netcat-openbsd graphviz pkg-config ethtool"
+netcat-openbsd graphviz pkg-config ethtool python3-matplotlib"
 
 missing=""
 for p in $PACKAGES; do

@@ -57,6 +57,10 @@ struct stack_config {
      * or gets an error: notify(notify_ctx, owner). May be NULL. */
     void (*notify)(void *notify_ctx, void *owner);
     void *notify_ctx;
+    /* TCP's event trace (docs/TRACE.md): each event as one JSON line, its
+     * newline included, to trace(trace_ctx, line, len). NULL: off. */
+    void (*trace)(void *trace_ctx, const char *line, size_t len);
+    void *trace_ctx;
     FILE *log_out;          /* NULL: silent */
     int log_level;          /* enum log_level */
 };

@@ -66,6 +66,7 @@ struct stack {
         size_t n_tw;
         uint64_t syn_log_us;        /* the flood summary's second began */
         uint32_t syn_log_cookies, syn_log_dropped;
+        struct tcp_trace *trace;    /* tcp_trace.c, while cfg.trace is set */
     } tcp;
 };
 

@@ -51,6 +51,8 @@ static const char usage_text[] =
     "                    low three bytes (10.0.0.2 -> 02:00:00:00:00:02)\n"
     "  --mtu N           IP MTU, 576..9000; default 1500\n"
     "  --pcap FILE       write every frame in and out to FILE (pcap, ns timestamps)\n"
+    "  --trace FILE      write TCP's events to FILE, one JSON object a line\n"
+    "                    (docs/TRACE.md; build/ustack-plot draws them)\n"
     "  --ctl PATH        the applications' control socket (created, mode 0660);\n"
     "                    default " CTL_DEFAULT_PATH " (the library reads $" CTL_ENV ")\n"
     "  --seed N          RNG seed (decimal or 0x hex) for a reproducible run;\n"
@@ -99,6 +101,7 @@ enum {
     OPT_MAC,
     OPT_MTU,
     OPT_PCAP,
+    OPT_TRACE,
     OPT_CTL,
     OPT_SEED,
     OPT_RTO_MIN,
@@ -120,6 +123,7 @@ static const struct option long_options[] = {
     {"mac", required_argument, NULL, OPT_MAC},
     {"mtu", required_argument, NULL, OPT_MTU},
     {"pcap", required_argument, NULL, OPT_PCAP},
+    {"trace", required_argument, NULL, OPT_TRACE},
     {"ctl", required_argument, NULL, OPT_CTL},
     {"seed", required_argument, NULL, OPT_SEED},
     {"rto-min", required_argument, NULL, OPT_RTO_MIN},
@@ -447,6 +451,7 @@ args_parse(int argc, char **argv, struct ustackd_args *a, char *err, size_t errl
             break;
         case OPT_MTU: rc = parse_mtu(optarg, a, err, errlen); break;
         case OPT_PCAP: a->pcap = optarg; break;
+        case OPT_TRACE: a->trace = optarg; break;
         case OPT_CTL: rc = parse_ctl(optarg, a, err, errlen); break;
         case OPT_SEED:
             rc = parse_seed(optarg, a, err, errlen);

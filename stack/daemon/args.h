@@ -19,6 +19,7 @@
 struct ustackd_args {
     const char *tap;  /* interface name (--tap) */
     const char *pcap; /* capture file (--pcap); NULL: none */
+    const char *trace; /* TCP event trace file (--trace); NULL: none */
     const char *ctl;  /* control socket path (--ctl); default CTL_DEFAULT_PATH */
     struct stack_config cfg;
     struct fault_opts fault; /* dir[0] "in", dir[1] "out"; used when any */

@@ -77,6 +77,7 @@ struct ustackd {
     struct log log;          /* the daemon's own lines, stamped like the engine's */
     struct sock_table socks; /* the applications' sockets */
     struct ctl_server ctl;   /* the applications' control connections */
+    FILE *trace;             /* --trace: TCP's events, or NULL */
     uint8_t frame[FRAME_BUF_LEN];
 };
 
@@ -265,6 +266,8 @@ run(struct ustackd *d)
         /* the capture goes to its file at the end of every wakeup, so a
          * reader (tshark -r, Wireshark's reload) sees every frame so far */
         capture_flush(d->dev);
+        if (d->trace)
+            fflush(d->trace);
         due = arm_timer(d, now_us);
     }
     return d->exit_code;
@@ -374,6 +377,27 @@ open_device(struct ustackd *d, const struct ustackd_args *a)
     return 0;
 }
 
+/* cfg.trace: each event line to the file; flushed at the end of every
+ * wakeup, as the capture is. */
+static void
+trace_write(void *ctx, const char *line, size_t len)
+{
+    fwrite(line, 1, len, ctx);
+}
+
+static int
+open_trace(struct ustackd *d, struct stack_config *cfg, const char *path)
+{
+    d->trace = fopen(path, "w");
+    if (!d->trace) {
+        fprintf(stderr, "ustackd: --trace %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    cfg->trace = trace_write;
+    cfg->trace_ctx = d->trace;
+    return 0;
+}
+
 static void
 print_banner(const struct ustackd *d, const struct ustackd_args *a)
 {
@@ -387,6 +411,8 @@ print_banner(const struct ustackd *d, const struct ustackd_args *a)
             c->mac[1], c->mac[2], c->mac[3], c->mac[4], c->mac[5], d->dev->name, c->mtu);
     if (a->pcap)
         fprintf(stderr, " capture %s", a->pcap);
+    if (a->trace)
+        fprintf(stderr, " trace %s", a->trace);
     if (d->fault)
         fprintf(stderr, " faults seed 0x%016llx", (unsigned long long)a->fault.seed);
     fprintf(stderr, " ctl %s sockets %u (uid %u, process %u)", a->ctl, a->socks.table,
@@ -424,6 +450,8 @@ teardown(struct ustackd *d)
     ctl_server_close(&d->ctl);
     sock_table_free(&d->socks); /* udp_close each endpoint: before stack_free */
     stack_free(d->s);
+    if (d->trace)
+        fclose(d->trace);
     dev_close(d->dev);
     if (d->signal_fd >= 0)
         close(d->signal_fd);
@@ -485,6 +513,10 @@ main(int argc, char **argv)
      * its application; clients that connect meanwhile wait in the backlog. */
     a.cfg.notify = sock_notify;
     a.cfg.notify_ctx = &d.socks;
+    if (a.trace && open_trace(&d, &a.cfg, a.trace) < 0) {
+        teardown(&d);
+        return 1;
+    }
     d.s = stack_new(&a.cfg, d.dev);
     if (!d.s) {
         fprintf(stderr, "ustackd: the engine refused the configuration (see above)\n");

@@ -11,6 +11,7 @@
 #include "core/siphash.h"
 #include "proto/ipv4.h"
 #include "proto/tcp.h"
+#include "proto/tcp_trace.h"
 #include "stack_var.h"
 #include "wire/tcp_hdr.h"
 
@@ -246,6 +247,7 @@ tcp_free_all(struct stack *s)
     tcp_tw_free_all(s);
     tcp_hash_free(s);
     tcp_timer_free(s);
+    tcp_trace_free(s);
 }
 
 struct tcp_pcb *
@@ -449,6 +451,7 @@ tcp_send(struct stack *s, struct tcp_pcb *c, const void *buf, size_t len)
     size_t n = ring_write(&c->snd, buf, len);
     if (n == 0 && len)
         return -EAGAIN;
+    TCP_TRACE(s, tcp_trace_app(s, c, 1, n));
     tcp_output(s, c);
     return (ssize_t)n;
 }
@@ -460,6 +463,7 @@ tcp_recv(struct stack *s, struct tcp_pcb *c, void *buf, size_t len)
         uint32_t before = (uint32_t)(c->rcv_adv - c->rcv_nxt);
         size_t n = ring_peek(&c->rcv, 0, buf, len);
         ring_drop(&c->rcv, n);
+        TCP_TRACE(s, tcp_trace_app(s, c, 0, n));
         tcp_ring_release(s, c, &c->rcv);
         /* RFC 1122 §4.2.3.3: tell the peer when the window opened usefully
          * (what the 16-bit field can show of it: more space than that

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "proto/tcp.h"
+#include "proto/tcp_trace.h"
 #include "stack_var.h"
 
 #define TCP_IW_SEGS 10
@@ -118,6 +119,7 @@ tcp_cc_dupack(struct stack *s, struct tcp_pcb *c)
     c->in_recovery = 1;
     c->cwnd = c->ssthresh + 3u * c->snd_mss;
     s->stats.tcp.fast_retransmits++;
+    TCP_TRACE(s, tcp_trace_vars(s, c, "three duplicate ACKs"));
     return 1;
 }
 
@@ -135,6 +137,7 @@ tcp_cc_timeout(struct stack *s, struct tcp_pcb *c)
     c->dupacks = 0;
     c->recover = c->snd_max; /* RFC 6582 §3.2 step 4 */
     c->cc->on_rto(s, c);
+    TCP_TRACE(s, tcp_trace_vars(s, c, "retransmission timeout"));
 }
 
 uint8_t

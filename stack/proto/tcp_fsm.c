@@ -10,6 +10,7 @@
 #include <assert.h>
 
 #include "proto/tcp.h"
+#include "proto/tcp_trace.h"
 #include "stack_var.h"
 #include "wire/addr.h"
 
@@ -80,6 +81,7 @@ tcp_set_state(struct stack *s, struct tcp_pcb *c, int to, const char *why)
     SLOG(s, LOG_INFO, "tcp", "%s:%u %s:%u %s -> %s (%s)", ip_fmt(c->laddr, l), c->lport,
          ip_fmt(c->raddr, r), c->rport, tcp_state_name(c->state), tcp_state_name(to),
          why);
+    TCP_TRACE(s, tcp_trace_state(s, c, to, why));
     c->state = (uint8_t)to;
     tcp_hash_update(s, c);
     if (to == TCP_CLOSED)

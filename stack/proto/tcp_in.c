@@ -21,6 +21,7 @@
 #include "core/bytes.h"
 #include "proto/ipv4.h"
 #include "proto/tcp.h"
+#include "proto/tcp_trace.h"
 #include "stack_var.h"
 #include "wire/icmp_hdr.h"
 #include "wire/ipv4_hdr.h"
@@ -665,6 +666,7 @@ tcp_input(struct stack *s, struct pkb *p, const struct ip_meta *m)
         char b[96];
         SLOG(s, LOG_DEBUG, "tcp", "rx %s", tcp_fmt(&g.h, g.len, b, sizeof(b)));
     }
+    TCP_TRACE(s, tcp_trace_seg(s, 0, &g.h, g.dst, g.src, g.len));
     c = tcp_lookup(s, &g, &l);
     tw = c ? NULL : tcp_tw_lookup(s, g.dst, g.h.dport, g.src, g.h.sport);
     if (tw && !tcp_tw_input(s, tw, &g.h, g.len, l))

@@ -15,6 +15,7 @@
 
 #include "proto/ipv4.h"
 #include "proto/tcp.h"
+#include "proto/tcp_trace.h"
 #include "stack_var.h"
 #include "wire/ipv4_hdr.h"
 #include "wire/tcp_hdr.h"
@@ -122,6 +123,7 @@ tcp_xmit(struct stack *s, struct tcp_pcb *c, tcp_seq seq, uint32_t len, uint8_t 
         char b[96];
         SLOG(s, LOG_DEBUG, "tcp", "tx %s", tcp_fmt(&r, len, b, sizeof(b)));
     }
+    TCP_TRACE(s, tcp_trace_xmit(s, c, &r, len));
     return ipv4_output(s, p, c->raddr, IP_PROTO_TCP, tcp_ip_flags(c));
 }
 
@@ -205,6 +207,7 @@ tcp_send_ctl(struct stack *s, struct tcp_repr *r, uint32_t laddr, uint32_t raddr
         char b[96];
         SLOG(s, LOG_DEBUG, "tcp", "tx %s", tcp_fmt(r, 0, b, sizeof(b)));
     }
+    TCP_TRACE(s, tcp_trace_seg(s, 1, r, laddr, raddr, 0));
     ipv4_output(s, p, raddr, IP_PROTO_TCP, IPV4_OUT_DF);
 }
 
@@ -223,6 +226,7 @@ tcp_send_rst(struct stack *s, uint32_t src, uint32_t dst, uint16_t sport,
     }
     tcp_emit(&r, pkb_put(p, TCP_HDR_MIN), TCP_HDR_MIN, src, dst);
     s->stats.tcp.tx_rst++;
+    TCP_TRACE(s, tcp_trace_seg(s, 1, &r, src, dst, 0));
     ipv4_output(s, p, dst, IP_PROTO_TCP, IPV4_OUT_DF);
 }
 

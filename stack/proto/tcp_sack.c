@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "proto/tcp.h"
+#include "proto/tcp_trace.h"
 #include "stack_var.h"
 
 #define DUP_THRESH 3 /* RFC 6675 §2 DupThresh */
@@ -437,6 +438,7 @@ tcp_sack_enter_recovery(struct stack *s, struct tcp_pcb *c)
     c->tlp_out = 0; /* recovery answers for the probe's episode too */
     c->t_tlp = 0;
     s->stats.tcp.sack_recoveries++;
+    TCP_TRACE(s, tcp_trace_vars(s, c, "loss seen by SACK or RACK"));
     /* step 4.3: the first segment deemed lost goes at once, whatever
      * cwnd - pipe says */
     for (uint32_t i = 0; i < c->sb.n; i++) {

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 
 #include "proto/tcp.h"
+#include "proto/tcp_trace.h"
 #include "stack_var.h"
 
 #define RTO_G_US 1000 /* clock granularity G of RFC 6298 §2 */
@@ -65,6 +66,7 @@ tcp_rtt_sample_n(struct stack *s, struct tcp_pcb *c, uint32_t r, uint32_t n)
     if (rto > TCP_RTO_MAX_US)
         rto = TCP_RTO_MAX_US;
     c->rto_us = (uint32_t)rto;
+    TCP_TRACE(s, tcp_trace_rtt(s, c, r));
 }
 
 void
@@ -233,6 +235,7 @@ tcp_timers(struct stack *s, struct tcp_pcb *c)
 {
     uint64_t now = s->now_us;
 
+    TCP_TRACE(s, tcp_trace_fired(s, c));
     if (c->t_2msl && c->t_2msl <= now) {
         tcp_timer_2msl(s, c);
         return 0;
@@ -373,6 +376,7 @@ tcp_timer_sched(struct stack *s, struct tcp_pcb *c)
 {
     uint64_t at = tcp_deadline(c);
 
+    TCP_TRACE(s, tcp_trace_vars(s, c, NULL));
     if (!at) {
         tcp_timer_unlink(s, c);
         return;

@@ -10,7 +10,7 @@
  * expected frames byte for byte (same seed, same input, same frames).
  *
  *   replay --pcap FILE --addr A.B.C.D/LEN [--gw G] [--mac MAC] --seed N
- *          [--mtu N] [--log LEVEL]
+ *          [--mtu N] [--log LEVEL] [--trace FILE]
  *
  * Exit 0 when every frame matches, 1 on a mismatch, 2 on a usage error or
  * a capture that cannot be read.
@@ -52,7 +52,7 @@ static void
 usage(FILE *f)
 {
     fprintf(f, "usage: replay --pcap FILE --addr A.B.C.D/LEN [--gw A.B.C.D] "
-               "[--mac MAC] --seed N [--mtu N] [--log LEVEL]\n");
+               "[--mac MAC] --seed N [--mtu N] [--log LEVEL] [--trace FILE]\n");
 }
 
 int

@@ -34,6 +34,7 @@
  *     between the capture and the TAP, so the capture holds the segment
  *     (the kernel never saw it) and its retransmission.
  *   tcp_scenario --replay IN --scenario NAME --addr ... --seed N
+ *                [--trace FILE]
  *     feeds IN's frames that are not from our MAC to a fresh engine at
  *     their times, runs the same scenario, and compares what the engine
  *     sends with IN's frames from our MAC, byte for byte. Exit 0 when they
@@ -936,7 +937,7 @@ usage(FILE *f)
     fprintf(f,
             "usage: tcp_scenario (--live TAP --pcap OUT | --replay IN) --scenario NAME\n"
             "                    --addr A.B.C.D/LEN [--gw A.B.C.D] [--mac MAC] --seed N\n"
-            "                    [--timeout SECONDS] [--log LEVEL]\n"
+            "                    [--timeout SECONDS] [--log LEVEL] [--trace FILE]\n"
             "scenarios:");
     for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
         fprintf(f, " %s", scenarios[i].name);

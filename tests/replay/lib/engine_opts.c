@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/log.h"
 
@@ -29,6 +30,13 @@ parse_u64(const char *str, uint64_t *v)
     return 0;
 }
 
+/* cfg.trace: each line to the FILE (closed, so flushed, at exit). */
+static void
+trace_to_file(void *ctx, const char *line, size_t len)
+{
+    fwrite(line, 1, len, ctx);
+}
+
 int
 engine_opt(struct engine_opts *o, int c, const char *arg)
 {
@@ -46,6 +54,13 @@ engine_opt(struct engine_opts *o, int c, const char *arg)
     case 's':
         o->have_seed = 1;
         return parse_u64(arg, &cfg->seed) < 0 ? -1 : 1;
+    case 'T':
+        if (!(cfg->trace_ctx = fopen(arg, "w"))) {
+            fprintf(stderr, "cannot write %s: %s\n", arg, strerror(errno));
+            return -1;
+        }
+        cfg->trace = trace_to_file;
+        return 1;
     case 'l':
         cfg->log_out = stderr;
         return (cfg->log_level = log_level_parse(arg)) < 0 ? -1 : 1;

@@ -1,7 +1,8 @@
 /*
  * engine_opts.h - the command-line options both replay tools take for the
  * engine they build: --addr, --gw, --mac, --seed (required, so that the
- * frames repeat) and --log, with ustackd's meaning and defaults.
+ * frames repeat), --log and --trace FILE (TCP's event trace, docs/TRACE.md),
+ * with ustackd's meaning and defaults.
  */
 #ifndef USTACK_REPLAY_ENGINE_OPTS_H
 #define USTACK_REPLAY_ENGINE_OPTS_H
@@ -15,7 +16,7 @@
 #define ENGINE_OPTIONS                                                         \
     {"addr", required_argument, NULL, 'a'}, {"gw", required_argument, NULL, 'g'}, \
         {"mac", required_argument, NULL, 'm'}, {"seed", required_argument, NULL, 's'}, \
-        {"log", required_argument, NULL, 'l'}
+        {"log", required_argument, NULL, 'l'}, {"trace", required_argument, NULL, 'T'}
 
 struct engine_opts {
     struct stack_config cfg;

@@ -51,7 +51,7 @@ ITEST_BINS := $(ITEST_SRC:tests/interop/%.c=build/san/itest/%)
 .PHONY: all san fuzz test run bench soak deps clean docs
 .SECONDARY:
 all: build/ustackd build/libustack.a build/libustack.so $(REL_APPS) build/tcp-states-dot \
-	build/lossy-link build/stall-meter
+	build/lossy-link build/stall-meter build/ustack-plot
 san: build/san/ustackd build/san/libustack.a $(SAN_APPS) $(UNIT_BINS) $(TOOL_BINS) $(ITEST_BINS) \
 	build/san/lossy-link build/san/stall-meter
 fuzz: $(FUZZ_BINS)
@@ -95,6 +95,11 @@ build/stall-meter: build/rel/scripts/stall-meter.o
 	$(CC) $(REL) -o $@ $^
 build/san/stall-meter: build/san/scripts/stall-meter.o
 	$(CC) $(SAN) -o $@ $^
+
+# the trace plotter (docs/TRACE.md): a Python script, installed executable
+build/ustack-plot: scripts/ustack-plot.py
+	@mkdir -p $(@D)
+	install -m 755 $< $@
 
 build/libustack.a: $(LIB_SRC:%.c=build/rel/%.o)
 	@rm -f $@; ar rcs $@ $^

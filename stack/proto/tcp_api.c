@@ -239,6 +239,7 @@ tcp_reap(struct stack *s)
 void
 tcp_free_all(struct stack *s)
 {
+    tcp_trace_free(s);
     while (s->tcp.pcbs) {
         s->tcp.pcbs->state = TCP_CLOSED; /* no transitions, no output: we are going */
         tcp_free(s, s->tcp.pcbs);
@@ -247,7 +248,6 @@ tcp_free_all(struct stack *s)
     tcp_tw_free_all(s);
     tcp_hash_free(s);
     tcp_timer_free(s);
-    tcp_trace_free(s);
 }
 
 struct tcp_pcb *

@@ -152,6 +152,7 @@ conn_get(struct stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16
 void
 tcp_trace_free(struct stack *s)
 {
+    s->cfg.trace = NULL; /* what the engine does as it goes is no event */
     if (!s->tcp.trace)
         return;
     free(s->tcp.trace->tab);
@@ -519,6 +520,22 @@ tcp_trace_fired(struct stack *s, const struct tcp_pcb *c)
         timer_event(s, e, c, i, "fired", at);
         e->timers[i] = 0; /* what it arms next is news */
     }
+}
+
+void
+tcp_trace_tw(struct stack *s, const struct tcp_tw *tw, int ends)
+{
+    struct trace_conn *e = conn_get(s, tw->laddr, tw->lport, tw->raddr, tw->rport);
+    struct tcp_trace *t =
+        begin(s, "timewait", e, tw->laddr, tw->lport, tw->raddr, tw->rport);
+
+    if (!t)
+        return;
+    put(t, ",\"op\":\"%s\",\"deadline\":%llu", ends ? "end" : "start",
+        (unsigned long long)tw->t_2msl);
+    if (ends)
+        put(t, ",\"expired\":%s", s->now_us >= tw->t_2msl ? "true" : "false");
+    end(s, t);
 }
 
 void

@@ -22,6 +22,7 @@
 struct stack;
 struct tcp_pcb;
 struct tcp_repr;
+struct tcp_tw;
 
 /* call runs only when a trace sink is set. */
 #define TCP_TRACE(s, call) ((s)->cfg.trace ? (void)(call) : (void)0)
@@ -44,7 +45,9 @@ void tcp_trace_rtt(struct stack *s, const struct tcp_pcb *c, uint32_t rtt_us);
 void tcp_trace_fired(struct stack *s, const struct tcp_pcb *c);
 /* The application wrote (write 1) or read n bytes. */
 void tcp_trace_app(struct stack *s, const struct tcp_pcb *c, int write, size_t n);
-/* The engine goes: what the trace remembers goes too. */
+/* A TIME-WAIT record takes over a connection (ends 0) or goes (ends 1). */
+void tcp_trace_tw(struct stack *s, const struct tcp_tw *tw, int ends);
+/* The engine goes: the trace stops, and what it remembers goes. */
 void tcp_trace_free(struct stack *s);
 
 #endif

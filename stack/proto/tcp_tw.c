@@ -29,6 +29,7 @@
 #include <stdlib.h>
 
 #include "proto/tcp.h"
+#include "proto/tcp_trace.h"
 #include "stack_var.h"
 #include "wire/tcp_hdr.h"
 
@@ -73,6 +74,7 @@ tw_unlink(struct stack *s, struct tcp_tw *tw)
 static void
 tw_free(struct stack *s, struct tcp_tw *tw)
 {
+    TCP_TRACE(s, tcp_trace_tw(s, tw, 1));
     tw_unlink(s, tw);
     tcp_tw_hash_remove(s, tw);
     s->tcp.n_tw--;
@@ -120,6 +122,7 @@ tcp_tw_enter(struct stack *s, struct tcp_pcb *c)
         tcp_tw_hash_insert(s, tw);
         s->tcp.n_tw++;
         s->stats.tcp.time_wait_records++;
+        TCP_TRACE(s, tcp_trace_tw(s, tw, 0));
     }
     tcp_drop(s, c, 0);
 }

@@ -140,7 +140,7 @@ deps:
 	@scripts/deps.sh
 
 test: deps
-	$(MAKE) san fuzz build/tcp-states-dot
+	$(MAKE) san fuzz build/tcp-states-dot build/ustack-plot
 	tests/run_all.sh
 
 run: deps

@@ -199,7 +199,7 @@ def plot_tseq(plt, k, cid, direction, t0, t_end, unit, div, prefix, files):
     ax.set_xlabel("time since the connection's first event (%s)" % unit)
     ax.set_ylabel("relative sequence number (bytes)")
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", fontsize=9)
+    ax.legend(loc="lower right", fontsize=9)  # data climbs from lower left
     fig.tight_layout()
     save(fig, prefix, "tseq", files)
     plt.close(fig)

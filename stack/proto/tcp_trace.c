@@ -36,7 +36,16 @@
 #define TRACE_LINE_MAX 1024   /* longest line: a segment with 4 SACK blocks is ~400 */
 #define TRACE_WS_NONE 0xff
 
-enum trace_timer { TT_REXMT, TT_DELACK, TT_PERSIST, TT_KEEP, TT_2MSL, TT_REO, TT_TLP, TT_N };
+enum trace_timer {
+    TT_REXMT,
+    TT_DELACK,
+    TT_PERSIST,
+    TT_KEEP,
+    TT_2MSL,
+    TT_REO,
+    TT_TLP,
+    TT_N
+};
 
 static const char *const timer_names[TT_N] = {"rexmt", "delack", "persist", "keep",
                                               "2msl",  "reo",    "tlp"};
@@ -123,8 +132,12 @@ static void
 conn_reset(struct tcp_trace *t, struct trace_conn *e, uint32_t laddr, uint16_t lport,
            uint32_t raddr, uint16_t rport)
 {
-    *e = (struct trace_conn){.id = ++t->next_id, .laddr = laddr, .lport = lport,
-                             .raddr = raddr, .rport = rport, .our_ws = TRACE_WS_NONE,
+    *e = (struct trace_conn){.id = ++t->next_id,
+                             .laddr = laddr,
+                             .lport = lport,
+                             .raddr = raddr,
+                             .rport = rport,
+                             .our_ws = TRACE_WS_NONE,
                              .peer_ws = TRACE_WS_NONE};
 }
 
@@ -343,7 +356,8 @@ tcp_trace_seg(struct stack *s, int out, const struct tcp_repr *r, uint32_t laddr
         e = learn_syn(s, e, out, r);
     struct trace_conn *k = e ? e : &none;
     /* our sequence space is from ISS, the peer's from IRS (RFC 9293 §3.4) */
-    int have_seq = out ? k->have_iss : k->have_irs, have_ack = out ? k->have_irs : k->have_iss;
+    int have_seq = out ? k->have_iss : k->have_irs,
+        have_ack = out ? k->have_irs : k->have_iss;
     tcp_seq seq0 = have_seq ? (out ? k->iss : k->irs) : 0;
     tcp_seq ack0 = have_ack ? (out ? k->irs : k->iss) : 0;
     int again = out ? note_high(&k->snd_high, &k->have_snd_high, r->seq, n)
@@ -548,7 +562,7 @@ tcp_trace_app(struct stack *s, const struct tcp_pcb *c, int write, size_t n)
     e->sndq = c->snd.len;
     e->rcvq = c->rcv.len;
     struct tcp_trace *t = begin_conn(s, "app", e, c);
-    put(t, ",\"op\":\"%s\",\"bytes\":%zu,\"sndq\":%zu,\"rcvq\":%zu", write ? "write" : "read",
-        n, c->snd.len, c->rcv.len);
+    put(t, ",\"op\":\"%s\",\"bytes\":%zu,\"sndq\":%zu,\"rcvq\":%zu",
+        write ? "write" : "read", n, c->snd.len, c->rcv.len);
     end(s, t);
 }

@@ -8,7 +8,8 @@ tools' --trace; the schema is docs/TRACE.md) and drawing, as PNG and SVG:
                 a vertical bar from seq to seq+len at the time it left,
                 retransmissions in red with a cross, the ACKs coming back
                 as a step line, and the window's right edge (ACK + window)
-  PREFIX-cwnd   cwnd, ssthresh and the bytes in flight over time
+  PREFIX-cwnd   cwnd, ssthresh and the bytes in flight over time, the time
+                in fast recovery or after an RTO shaded
   PREFIX-rtt    the RTT samples, SRTT and the RTO over time
 
   build/ustack-plot TRACE [-o PREFIX] [--conn ID] [--dir send|recv] [--list]
@@ -186,7 +187,7 @@ def plot_tseq(plt, k, cid, direction, t0, t_end, unit, div, prefix, files):
     # the window edge is drawn to scale when it stays near the data;
     # a window much wider than the transfer would squash the data flat
     top = max([e[1] for e in edges], default=seq_hi)
-    show_hi = top if top - seq_hi <= (seq_hi - seq_lo) / 2 else seq_hi
+    show_hi = max(top, seq_hi) if top - seq_hi <= (seq_hi - seq_lo) / 2 else seq_hi
     label = "window edge (ACK + window)"
     if show_hi < top:
         label += ", up to %d: above the graph" % top
@@ -207,6 +208,24 @@ def plot_tseq(plt, k, cid, direction, t0, t_end, unit, div, prefix, files):
             "segments": len(bars) + len(rbars), "retransmissions": len(rbars)}
 
 
+def shade_recovery(ax, x, cc, x_end):
+    """Shade the time in fast recovery and after a timeout ("ca" of the
+    cc events), once in the legend for each."""
+    looks = {"recovery": ("tab:orange", "fast recovery"),
+             "loss": ("tab:red", "loss (after an RTO)")}
+    seen, start, state = set(), None, None
+    for xi, e in list(zip(x, cc)) + [(x_end, {"ca": "open"})]:
+        ca = e.get("ca")
+        if ca == state:
+            continue
+        if state in looks:
+            color, label = looks[state]
+            ax.axvspan(start, xi, color=color, alpha=0.12,
+                       label=None if state in seen else label)
+            seen.add(state)
+        start, state = xi, ca
+
+
 def plot_cwnd(plt, k, cid, t0, t_end, unit, div, prefix, files):
     cc = [e for e in k["events"] if e["ev"] == "cc"]
     fig, ax = plt.subplots(figsize=(10, 5))
@@ -219,6 +238,7 @@ def plot_cwnd(plt, k, cid, t0, t_end, unit, div, prefix, files):
             ax.plot([], [], " ", label="ssthresh while initial (infinite): not drawn")
         steps(ax, list(zip(x, [e["flight"] for e in cc])), color="tab:gray",
               label="bytes in flight")
+        shade_recovery(ax, x, cc, (t_end - t0) / div)
     ax.set_xlim(*span(0, (t_end - t0) / div))
     ax.set_ylim(bottom=0)
     ax.set_title("Congestion window (ustack's side)\n" + title_of(k, cid))

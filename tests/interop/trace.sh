@@ -15,6 +15,7 @@
 #     time and sequence ranges (tests/replay/trace_check.py plot);
 #   - no sanitizer report; the daemon exits 0 on SIGINT.
 # Root needed. Prints TAP-style lines; exit 1 on any failure.
+# shellcheck disable=SC2016 # eval quotes
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . scripts/ns-lib.bash

@@ -513,7 +513,10 @@ tcp_trace_rtt(struct stack *s, const struct tcp_pcb *c, uint32_t rtt_us)
 
     if (!e || !s->tcp.trace)
         return;
-    vars_note(e, c);
+    /* these three are told here; the others wait for the next report */
+    e->srtt = c->srtt_us;
+    e->rttvar = c->rttvar_us;
+    e->rto = c->rto_us;
     struct tcp_trace *t = begin_conn(s, "rtt", e, c);
     put(t, ",\"sample_us\":%u,\"srtt_us\":%u,\"rttvar_us\":%u,\"rto_us\":%u", rtt_us,
         c->srtt_us, c->rttvar_us, c->rto_us);

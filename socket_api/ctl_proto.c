@@ -27,6 +27,9 @@ ctl_body_len(int type, enum ctl_dir dir)
     case CTL_TCP_INFO: return dir == CTL_REQUEST ? 0 : CTL_TCP_INFO_LEN;
     case CTL_SETSOCKOPT_STR: return dir == CTL_REQUEST ? 8 + CTL_OPT_STR_LEN : 0;
     case CTL_GETSOCKOPT_STR: return dir == CTL_REQUEST ? 8 : 8 + CTL_OPT_STR_LEN;
+    case CTL_CONNS: return dir == CTL_REQUEST ? 4 : -1;
+    case CTL_TEXT: return dir == CTL_REQUEST ? 8 : -1;
+    case CTL_FAULT: return -1;
     default: return -2;
     }
 }
@@ -168,11 +171,44 @@ get_sockopt(struct cur *c, struct ctl_sockopt *o)
     get(c, &o->value, 4);
 }
 
+/* struct ctl_conn_info: thirty u32 in declaration order */
+#define CTL_CONN_INFO_N (CTL_CONN_INFO_LEN / 4)
+
+static void
+conn_info_fields(struct ctl_conn_info *t, uint32_t *f[CTL_CONN_INFO_N])
+{
+    uint32_t *const v[CTL_CONN_INFO_N] = {
+        &t->state,     &t->flags,         &t->laddr,         &t->raddr,
+        &t->lport,     &t->rport,         &t->sock_id,       &t->owner_pid,
+        &t->owner_uid, &t->recv_q,        &t->send_q,        &t->timer,
+        &t->timer_ms,  &t->timer_retries, &t->rtt_us,        &t->rttvar_us,
+        &t->rto_us,    &t->snd_mss,       &t->rcv_mss,       &t->cwnd,
+        &t->ssthresh,  &t->snd_wscale,    &t->rcv_wscale,    &t->bytes_acked,
+        &t->bytes_received, &t->total_retrans, &t->snd_wnd, &t->rcv_wnd,
+        &t->unacked,   &t->options,
+    };
+    memcpy(f, v, sizeof(v));
+}
+
+/* Only CTL_FAULT's reply has a body (its message) when status < 0. */
+static int
+error_has_body(int type)
+{
+    return type == CTL_FAULT;
+}
+
+/* The text of a CTL_FAULT message: no NUL in it. */
+static int
+text_ok(const uint8_t *t, size_t len)
+{
+    return memchr(t, 0, len) == NULL;
+}
+
 /* The body of m, in either direction. */
 static void
 put_body(struct cur *c, const struct ctl_msg *m, enum ctl_dir dir)
 {
-    if (dir == CTL_REPLY && m->h.status < 0)
+    if (dir == CTL_REPLY && m->h.status < 0 && !error_has_body(m->h.type))
         return; /* an error reply has no body */
     switch (m->h.type) {
     case CTL_SOCKET:
@@ -236,6 +272,47 @@ put_body(struct cur *c, const struct ctl_msg *m, enum ctl_dir dir)
     case CTL_GETSOCKOPT_STR:
         put_sockopt_str(c, &m->u.sockopt_str, dir == CTL_REPLY);
         break;
+    case CTL_CONNS:
+        if (dir == CTL_REQUEST) {
+            put(c, &m->u.list.first, 4);
+        } else {
+            put(c, &m->u.total, 4);
+            put(c, m->data, m->data_len);
+        }
+        break;
+    case CTL_TEXT:
+        if (dir == CTL_REQUEST) {
+            put(c, &m->u.text.what, 4);
+            put(c, &m->u.text.offset, 4);
+        } else {
+            put(c, &m->u.total, 4);
+            put(c, m->data, m->data_len);
+        }
+        break;
+    case CTL_FAULT: put(c, m->data, m->data_len); break;
+    }
+}
+
+/* A variable payload as the decoder takes it: 1, or 0. */
+static int
+payload_ok(int type, enum ctl_dir dir, const uint8_t *data, size_t len)
+{
+    switch (type) {
+    case CTL_LIST:
+        return dir == CTL_REQUEST ||
+               (len % CTL_SOCK_INFO_LEN == 0 && len / CTL_SOCK_INFO_LEN <= CTL_LIST_MAX);
+    case CTL_CONNS:
+        return dir == CTL_REQUEST ||
+               (len % CTL_CONN_INFO_LEN == 0 && len / CTL_CONN_INFO_LEN <= CTL_CONNS_MAX);
+    case CTL_TEXT: return dir == CTL_REQUEST || len <= CTL_TEXT_MAX;
+    case CTL_FAULT:
+        if (dir == CTL_REQUEST && (len == 0 || len > CTL_FAULT_SPEC_MAX))
+            return 0;
+        if (dir == CTL_REPLY && len > CTL_FAULT_MSG_MAX)
+            return 0;
+        return len == 0 || text_ok(data, len);
+    case CTL_SENDTO: return len <= CTL_DATA_MAX;
+    default: return 1;
     }
 }
 
@@ -244,7 +321,8 @@ static int
 body_ok(const struct ctl_msg *m, enum ctl_dir dir)
 {
     if (dir == CTL_REPLY && m->h.status < 0)
-        return 1;
+        return !error_has_body(m->h.type) ||
+               payload_ok(m->h.type, dir, m->data, m->data_len);
     if ((m->h.type == CTL_SETSOCKOPT_STR && dir == CTL_REQUEST) ||
         (m->h.type == CTL_GETSOCKOPT_STR && dir == CTL_REPLY))
         return opt_str_ok(m->u.sockopt_str.value);
@@ -256,13 +334,12 @@ ctl_encode(const struct ctl_msg *m, enum ctl_dir dir, uint8_t *buf, size_t cap)
 {
     if (ctl_body_len(m->h.type, dir) == -2)
         return -EINVAL;
-    if (m->h.type == CTL_LIST && dir == CTL_REPLY) {
-        if (m->data_len % CTL_SOCK_INFO_LEN ||
-            m->data_len / CTL_SOCK_INFO_LEN > CTL_LIST_MAX)
-            return -EINVAL; /* what the decoder would refuse */
-    } else if (m->data_len > CTL_DATA_MAX) {
+    if (m->data_len > CTL_DATA_MAX)
         return -EMSGSIZE;
-    }
+    if (m->data_len && !m->data)
+        return -EINVAL;
+    if (!payload_ok(m->h.type, dir, m->data, m->data_len))
+        return -EINVAL; /* what the decoder would refuse */
     if (!body_ok(m, dir))
         return -EINVAL;
     struct cur c = {.w = buf, .left = cap};
@@ -348,6 +425,20 @@ get_body(struct cur *c, struct ctl_msg *m, enum ctl_dir dir)
     case CTL_GETSOCKOPT_STR:
         get_sockopt_str(c, &m->u.sockopt_str, dir == CTL_REPLY);
         break;
+    case CTL_CONNS:
+        if (dir == CTL_REQUEST)
+            get(c, &m->u.list.first, 4);
+        else
+            get(c, &m->u.total, 4);
+        break;
+    case CTL_TEXT:
+        if (dir == CTL_REQUEST) {
+            get(c, &m->u.text.what, 4);
+            get(c, &m->u.text.offset, 4);
+        } else {
+            get(c, &m->u.total, 4);
+        }
+        break;
     }
 }
 
@@ -374,7 +465,7 @@ ctl_decode(const uint8_t *buf, size_t len, enum ctl_dir dir, struct ctl_msg *m)
     int body = ctl_body_len(m->h.type, dir);
     if (body == -2 || (dir == CTL_REQUEST && m->h.status != 0))
         return -EBADMSG;
-    if (dir == CTL_REPLY && m->h.status < 0)
+    if (dir == CTL_REPLY && m->h.status < 0 && !error_has_body(m->h.type))
         return c.left == 0 ? 0 : -EBADMSG;
     if (body >= 0 && c.left != (size_t)body)
         return -EBADMSG;
@@ -383,11 +474,7 @@ ctl_decode(const uint8_t *buf, size_t len, enum ctl_dir dir, struct ctl_msg *m)
         return -EBADMSG;
     m->data = c.r;
     m->data_len = c.left;
-    if (m->h.type == CTL_SENDTO && m->data_len > CTL_DATA_MAX)
-        return -EBADMSG;
-    if (m->h.type == CTL_LIST && dir == CTL_REPLY &&
-        (m->data_len % CTL_SOCK_INFO_LEN != 0 ||
-         m->data_len / CTL_SOCK_INFO_LEN > CTL_LIST_MAX))
+    if (!payload_ok(m->h.type, dir, m->data, m->data_len))
         return -EBADMSG;
     return 0;
 }
@@ -428,13 +515,36 @@ ctl_sock_info_get(const uint8_t *b, struct ctl_sock_info *si)
     get(&c, &si->rx_queued, 4);
 }
 
+void
+ctl_conn_info_put(uint8_t *b, const struct ctl_conn_info *ci)
+{
+    struct cur c = {.w = b, .left = CTL_CONN_INFO_LEN};
+    struct ctl_conn_info copy = *ci;
+    uint32_t *f[CTL_CONN_INFO_N];
+
+    conn_info_fields(&copy, f);
+    for (int i = 0; i < CTL_CONN_INFO_N; i++)
+        put(&c, f[i], 4);
+}
+
+void
+ctl_conn_info_get(const uint8_t *b, struct ctl_conn_info *ci)
+{
+    struct cur c = {.r = b, .left = CTL_CONN_INFO_LEN};
+    uint32_t *f[CTL_CONN_INFO_N];
+
+    conn_info_fields(ci, f);
+    for (int i = 0; i < CTL_CONN_INFO_N; i++)
+        get(&c, f[i], 4);
+}
+
 const char *
 ctl_type_name(int type)
 {
     static const char *const names[] = {
         "?", "SOCKET", "BIND", "CONNECT", "LISTEN", "ACCEPT", "SENDTO",
         "GETSOCKNAME", "GETPEERNAME", "SETSOCKOPT", "GETSOCKOPT", "SHUTDOWN", "LIST",
-        "TCP_INFO", "SETSOCKOPT_STR", "GETSOCKOPT_STR",
+        "TCP_INFO", "SETSOCKOPT_STR", "GETSOCKOPT_STR", "CONNS", "TEXT", "FAULT",
     };
     return type > 0 && type < CTL_TYPE_MAX ? names[type] : "?";
 }

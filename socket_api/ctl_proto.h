@@ -62,6 +62,10 @@ enum ctl_type {
     CTL_TCP_INFO,     /* req: + fd   rep: struct ctl_tcp_info (TCP_INFO) */
     CTL_SETSOCKOPT_STR, /* req: + fd, level, name, string value (TCP_CONGESTION) */
     CTL_GETSOCKOPT_STR, /* req: + fd, level, name   rep: level, name, string value */
+    /* looking at the daemon (ustat, ustack-ctl); no descriptor */
+    CTL_CONNS,        /* req: first (index)   rep: total + rows of ctl_conn_info */
+    CTL_TEXT,         /* req: what, offset   rep: total + bytes of a text */
+    CTL_FAULT,        /* req: settings as text   rep: a message, with any status */
     CTL_TYPE_MAX,
 };
 
@@ -86,6 +90,20 @@ struct ctl_sockopt { int32_t level, name, value; };
 struct ctl_sockopt_str { int32_t level, name; char value[CTL_OPT_STR_LEN]; };
 struct ctl_shutdown { int32_t how; };
 struct ctl_list_req { uint32_t first; };
+/* CTL_TEXT: which text, and from which byte. The daemon writes the text
+ * anew for each request; a long one is read page by page (a snapshot per
+ * page). */
+enum ctl_text_what {
+    CTL_TEXT_COUNTERS = 1, /* every counter: engine, control socket, sockets, faults */
+    CTL_TEXT_ARP,          /* the ARP cache, as ip neigh */
+    CTL_TEXT_ROUTES,       /* the routes, as ip route */
+    CTL_TEXT_FAULTS,       /* the fault settings and what each direction did */
+    CTL_TEXT_WHAT_MAX,
+};
+struct ctl_text_req { uint32_t what, offset; };
+#define CTL_TEXT_MAX 32768       /* bytes of text in one CTL_TEXT reply */
+#define CTL_FAULT_SPEC_MAX 1024  /* a CTL_FAULT request's text */
+#define CTL_FAULT_MSG_MAX 1024   /* a CTL_FAULT reply's message */
 
 /* TCP_INFO: the connection's state and congestion figures (µs, bytes;
  * the library turns bytes into Linux's segments). Twenty-two u32. */
@@ -119,6 +137,37 @@ struct ctl_sock_info {
 };
 #define CTL_SOCK_INFO_LEN 32
 
+/* One connection of the engine's tables (CTL_CONNS): every TCP state,
+ * half-open connections on a SYN queue, TIME-WAIT records and orphans,
+ * joined with the socket that holds it, if any. Thirty u32, in this
+ * order. */
+struct ctl_conn_info {
+    uint32_t state;      /* enum tcp_state (RFC 9293) */
+    uint32_t flags;      /* CTL_CONN_* */
+    uint32_t laddr, raddr;
+    uint32_t lport, rport;
+    uint32_t sock_id;    /* the daemon's socket number (CTL_CONN_SOCK) */
+    uint32_t owner_pid;  /* CTL_CONN_PID: the asker is root or the owner */
+    uint32_t owner_uid;  /* CTL_CONN_SOCK */
+    uint32_t recv_q, send_q; /* listener: accept queue and backlog */
+    uint32_t timer;      /* 0 off, 1 on, 2 keepalive, 3 timewait, 4 persist */
+    uint32_t timer_ms, timer_retries;
+    uint32_t rtt_us, rttvar_us, rto_us; /* CTL_CONN_INFO from here on */
+    uint32_t snd_mss, rcv_mss, cwnd, ssthresh; /* cwnd, ssthresh in bytes */
+    uint32_t snd_wscale, rcv_wscale;
+    uint32_t bytes_acked, bytes_received; /* mod 2^32 */
+    uint32_t total_retrans; /* retransmission episodes */
+    uint32_t snd_wnd, rcv_wnd, unacked, options;
+};
+#define CTL_CONN_INFO_LEN 120
+#define CTL_CONNS_MAX 256 /* rows in one CTL_CONNS reply */
+#define CTL_CONN_ORPHAN 0x01 /* no application holds it any more */
+#define CTL_CONN_SOCK 0x02   /* a socket holds it: sock_id, owner_uid */
+#define CTL_CONN_PID 0x04    /* owner_pid is shown */
+#define CTL_CONN_INFO 0x08   /* a connection block: rtt_us .. options */
+#define CTL_CONN_SYNQ 0x10   /* a SYN-queue entry (SYN-RECEIVED) */
+#define CTL_CONN_TW 0x20     /* a TIME-WAIT record */
+
 /* A decoded message. `data` points into the buffer that was decoded. */
 struct ctl_msg {
     struct ctl_hdr h;
@@ -131,10 +180,12 @@ struct ctl_msg {
         struct ctl_sockopt_str sockopt_str;
         struct ctl_shutdown shutdown;
         struct ctl_list_req list;
-        uint32_t total;  /* CTL_LIST reply: sockets in the table */
+        struct ctl_text_req text;
+        uint32_t total;  /* CTL_LIST, CTL_CONNS, CTL_TEXT reply: rows or bytes in all */
         struct ctl_tcp_info tcp_info;
     } u;
-    const uint8_t *data; /* CTL_SENDTO payload; CTL_LIST reply rows */
+    const uint8_t *data; /* CTL_SENDTO payload; CTL_LIST, CTL_CONNS reply rows;
+                            CTL_TEXT reply text; CTL_FAULT text */
     size_t data_len;
 };
 
@@ -150,6 +201,9 @@ int ctl_decode(const uint8_t *buf, size_t len, enum ctl_dir dir, struct ctl_msg 
 /* Encode/decode one socket-table row. */
 void ctl_sock_info_put(uint8_t *b, const struct ctl_sock_info *si);
 void ctl_sock_info_get(const uint8_t *b, struct ctl_sock_info *si);
+/* Encode/decode one connection row (CTL_CONN_INFO_LEN bytes). */
+void ctl_conn_info_put(uint8_t *b, const struct ctl_conn_info *ci);
+void ctl_conn_info_get(const uint8_t *b, struct ctl_conn_info *ci);
 const char *ctl_type_name(int type);
 
 #endif

@@ -19,6 +19,25 @@ extern "C" {
  * may change between pages; rows are a snapshot per page. */
 int us_list(struct ctl_sock_info *rows, int max);
 
+/* Every TCP connection of the daemon's engine (CTL_CONNS, page by page):
+ * all states, half-open ones, TIME-WAIT, orphans, with the socket that
+ * holds each. As us_list: fills up to max rows, returns how many there
+ * are (call again with more room when that is more than max); -1 with
+ * errno. us_admin.c. */
+int us_conns(struct ctl_conn_info *rows, int max);
+
+/* A text of the daemon's (CTL_TEXT, read page by page): its counters, ARP
+ * cache, routes or faults. A malloc'd NUL-terminated string (*len without
+ * the NUL, if len is not NULL), or NULL with errno. */
+char *us_text(enum ctl_text_what what, size_t *len);
+
+/* Change the daemon's faults while it runs (CTL_FAULT): spec as
+ * `ustack-ctl fault` takes it ("loss 10%", "off", ...). 0, or -1 with
+ * errno (EPERM: neither root nor the daemon's uid; EINVAL: spec is
+ * wrong). Either way msg (when msglen > 0) holds the daemon's message:
+ * the settings now, or what is wrong. */
+int us_fault(const char *spec, char *msg, size_t msglen);
+
 /* The control socket this process uses: $USTACK_CTL, else
  * CTL_DEFAULT_PATH. For error messages. */
 const char *us_ctl_path(void);

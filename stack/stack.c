@@ -191,6 +191,30 @@ stack_stats(const struct stack *s)
     return &s->stats;
 }
 
+size_t
+stack_neighbours(const struct stack *s, struct stack_neigh *out, size_t max)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < ARP_CACHE_SIZE; i++) {
+        const struct arp_entry *e = &s->arp.e[i];
+        if (e->state == ARP_FREE)
+            continue;
+        if (n < max) {
+            struct stack_neigh *o = &out[n];
+            uint64_t left = e->deadline_us > s->now_us ? e->deadline_us - s->now_us : 0;
+            o->addr = e->ip;
+            memcpy(o->mac, e->mac, 6);
+            o->reachable = e->state == ARP_REACHABLE;
+            o->tries = e->tries;
+            o->left_ms = left / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(left / 1000);
+            o->queued = e->queue_len;
+        }
+        n++;
+    }
+    return n;
+}
+
 int
 stack_ping(struct stack *s, uint32_t dst, uint16_t id, uint16_t seq, size_t len,
            uint64_t now_us)

@@ -80,6 +80,18 @@ uint64_t stack_poll_at(const struct stack *s);
 
 const struct stats *stack_stats(const struct stack *s);
 
+/* One entry of the ARP cache (for ustat arp, like ip neigh). */
+struct stack_neigh {
+    uint32_t addr;
+    uint8_t mac[6];
+    uint8_t reachable;   /* 0: INCOMPLETE (being resolved) */
+    uint8_t tries;       /* requests sent while INCOMPLETE */
+    uint32_t left_ms;    /* until expiry (REACHABLE) or the next request */
+    uint32_t queued;     /* packets waiting for the address */
+};
+/* Fill up to max entries of the ARP cache; returns how many it holds. */
+size_t stack_neighbours(const struct stack *s, struct stack_neigh *out, size_t max);
+
 /* Send an ICMP echo request (a ping) with `len` payload bytes of a fixed
  * pattern. 0, or a negative errno (-EHOSTUNREACH, -ENOBUFS, -EMSGSIZE). */
 int stack_ping(struct stack *s, uint32_t dst, uint16_t id, uint16_t seq,

@@ -264,7 +264,113 @@ ctl_error_reply(struct ctl_server *c, uint8_t type, uint32_t seq, int32_t status
 static bool
 ctl_takes_fd(int type)
 {
-    return type != CTL_SOCKET && type != CTL_LIST;
+    return type != CTL_SOCKET && type != CTL_LIST && type != CTL_CONNS &&
+           type != CTL_TEXT && type != CTL_FAULT;
+}
+
+/* Run a hook that writes to a FILE, collecting what it wrote (malloc'd,
+ * NUL-terminated; *len without the NUL). NULL when memory is short. */
+static char *
+ctl_capture(void (*fn)(void *arg, FILE *f), void *arg, size_t *len)
+{
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, len);
+
+    if (!f)
+        return NULL;
+    fn(arg, f);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+struct ctl_text_call {
+    struct ctl_server *c;
+    enum ctl_text_what what;
+};
+
+static void
+ctl_text_hook(void *arg, FILE *f)
+{
+    struct ctl_text_call *t = arg;
+
+    t->c->admin.text(t->c->admin.ctx, t->what, f);
+}
+
+/* CTL_TEXT: the page of the text from offset, in c->rows. Bytes, or a
+ * negative errno. */
+static int32_t
+ctl_text(struct ctl_server *c, const struct ctl_text_req *q, struct ctl_msg *rep)
+{
+    struct ctl_text_call call = {c, (enum ctl_text_what)q->what};
+    size_t len = 0;
+
+    if (q->what == 0 || q->what >= CTL_TEXT_WHAT_MAX)
+        return -EINVAL;
+    if (!c->admin.text)
+        return -EOPNOTSUPP;
+    char *text = ctl_capture(ctl_text_hook, &call, &len);
+    if (!text)
+        return -ENOMEM;
+    if (q->offset > len) {
+        free(text);
+        return -EINVAL;
+    }
+    size_t n = len - q->offset < CTL_TEXT_MAX ? len - q->offset : CTL_TEXT_MAX;
+    memcpy(c->rows, text + q->offset, n);
+    free(text);
+    rep->u.total = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+    rep->data = c->rows;
+    rep->data_len = n;
+    return (int32_t)n;
+}
+
+struct ctl_fault_call {
+    struct ctl_server *c;
+    const char *spec;
+    int rc;
+};
+
+static void
+ctl_fault_hook(void *arg, FILE *f)
+{
+    struct ctl_fault_call *t = arg;
+
+    t->rc = t->c->admin.fault_set(t->c->admin.ctx, t->spec, f);
+}
+
+/* CTL_FAULT: only root or the daemon's own uid may change the faults;
+ * the reply's message (in c->rows) says what happened either way. */
+static int32_t
+ctl_fault(struct ctl_server *c, const struct ctl_client *cl, const struct ctl_msg *req,
+          struct ctl_msg *rep)
+{
+    char spec[CTL_FAULT_SPEC_MAX + 1];
+    struct ctl_fault_call call = {c, spec, 0};
+    size_t len = 0;
+    int n;
+
+    rep->data = c->rows;
+    if (cl->uid != 0 && cl->uid != c->daemon_uid) {
+        n = snprintf((char *)c->rows, CTL_FAULT_MSG_MAX,
+                     "only root or uid %lu (ustackd's) may change the faults",
+                     (unsigned long)c->daemon_uid);
+        rep->data_len = n > 0 ? (size_t)n : 0;
+        return -EPERM;
+    }
+    if (!c->admin.fault_set)
+        return -EOPNOTSUPP;
+    memcpy(spec, req->data, req->data_len); /* the decoder checked: no NUL */
+    spec[req->data_len] = '\0';
+    char *msg = ctl_capture(ctl_fault_hook, &call, &len);
+    if (!msg)
+        return -ENOMEM;
+    rep->data_len = len < CTL_FAULT_MSG_MAX ? len : CTL_FAULT_MSG_MAX;
+    memcpy(c->rows, msg, rep->data_len);
+    free(msg);
+    return call.rc;
 }
 
 /* What a well-formed request asks, done: fills rep (status and body).
@@ -332,6 +438,19 @@ ctl_do(struct ctl_server *c, struct ctl_client *cl, const struct ctl_msg *req, i
         break;
     case CTL_SHUTDOWN: st = sock_shutdown(t, so, fd, req->u.shutdown.how); break;
     case CTL_TCP_INFO: st = sock_tcp_info_get(t, so, &rep->u.tcp_info); break;
+    case CTL_CONNS: {
+        struct ctl_conn_info rows[CTL_CONNS_MAX];
+        size_t n =
+            sock_conns(t, cl->uid, req->u.list.first, rows, CTL_CONNS_MAX, &rep->u.total);
+        for (size_t i = 0; i < n; i++)
+            ctl_conn_info_put(c->rows + i * CTL_CONN_INFO_LEN, &rows[i]);
+        rep->data = c->rows;
+        rep->data_len = n * CTL_CONN_INFO_LEN;
+        st = (int32_t)n;
+        break;
+    }
+    case CTL_TEXT: st = ctl_text(c, &req->u.text, rep); break;
+    case CTL_FAULT: st = ctl_fault(c, cl, req, rep); break;
     case CTL_LIST: {
         struct ctl_sock_info rows[CTL_LIST_MAX];
         size_t n =
@@ -522,6 +641,7 @@ ctl_server_open(struct ctl_server *c, const char *path, int epoll_fd,
     c->epoll_fd = epoll_fd;
     c->socks = socks;
     c->log = log;
+    c->daemon_uid = geteuid();
     if (strlen(path) == 0 || strlen(path) >= sizeof(addr.sun_path)) {
         snprintf(err, errlen, "--ctl '%s': a socket path is 1 to %zu characters", path,
                  sizeof(addr.sun_path) - 1);

@@ -57,8 +57,24 @@ struct ctl_stats {
 };
 #undef CTL_STAT_FIELD_
 
-/* The largest reply: CTL_LIST with its rows. */
-#define CTL_REPLY_MAX (CTL_HDR_LEN + 4 + CTL_LIST_MAX * CTL_SOCK_INFO_LEN)
+/* The largest payload of a reply: a CTL_TEXT page (CTL_LIST and
+ * CTL_CONNS pages are smaller, CTL_FAULT's message too). */
+#define CTL_PAYLOAD_MAX CTL_TEXT_MAX
+#define CTL_REPLY_MAX (CTL_HDR_LEN + 4 + CTL_PAYLOAD_MAX)
+_Static_assert(CTL_LIST_MAX * CTL_SOCK_INFO_LEN <= CTL_PAYLOAD_MAX, "CTL_LIST page");
+_Static_assert(CTL_CONNS_MAX * CTL_CONN_INFO_LEN <= CTL_PAYLOAD_MAX, "CTL_CONNS page");
+_Static_assert(CTL_FAULT_MSG_MAX <= CTL_PAYLOAD_MAX, "CTL_FAULT message");
+
+/* What the control server asks of the rest of the daemon for the requests
+ * that look at the daemon rather than at one socket (ustat, ustack-ctl).
+ * Each text is written to f; fault_set returns 0 or a negative errno and
+ * writes its message (the settings now, or what is wrong) to f. Any hook
+ * may be NULL: the request is then -EOPNOTSUPP. */
+struct ctl_admin {
+    void *ctx;
+    void (*text)(void *ctx, enum ctl_text_what what, FILE *f);
+    int (*fault_set)(void *ctx, const char *spec, FILE *f);
+};
 
 struct ctl_server {
     int listen_fd;
@@ -75,7 +91,9 @@ struct ctl_server {
     struct ctl_stats stats;
     uint8_t rx[CTL_MSG_MAX + 1]; /* one request, and a byte to see a longer one */
     uint8_t tx[CTL_REPLY_MAX];
-    uint8_t rows[CTL_LIST_MAX * CTL_SOCK_INFO_LEN]; /* a CTL_LIST reply's rows */
+    struct ctl_admin admin;
+    uid_t daemon_uid; /* with root, who may change the faults */
+    uint8_t rows[CTL_PAYLOAD_MAX]; /* a reply's rows or text */
 };
 
 /* Create PATH's directory if missing, remove a stale socket file there

@@ -244,6 +244,15 @@ int sock_tcp_info_get(struct sock_table *t, struct sock *so, struct ctl_tcp_info
 size_t sock_list(struct sock_table *t, uid_t uid, uint32_t first,
                  struct ctl_sock_info *rows, size_t max, uint32_t *total);
 
+/* CTL_CONNS: every TCP connection of the engine (tcp_view_walk: all
+ * states, SYN-queue entries, TIME-WAIT records, orphans), joined with the
+ * socket that holds it; rows from index `first`, at most max. Everyone
+ * sees every connection (as /proc/net/tcp shows them); the owner's pid
+ * only to root and to the owner's uid. Returns the rows; *total = all
+ * connections. sock_conns.c. */
+size_t sock_conns(struct sock_table *t, uid_t uid, uint32_t first,
+                  struct ctl_conn_info *rows, size_t max, uint32_t *total);
+
 void sock_stats_print(const struct sock_table *t, FILE *f);
 
 #endif

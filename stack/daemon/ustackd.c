@@ -51,6 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/admin.h"
 #include "daemon/args.h"
 #include "daemon/ctl.h"
 #include "daemon/loop.h"
@@ -66,7 +67,8 @@
 struct ustackd {
     struct stack *s;
     struct dev *dev;   /* what the engine sends on: the TAP, or middlewares around it */
-    struct dev *fault; /* the fault middleware in that chain, or NULL */
+    struct dev *fault; /* the fault middleware in that chain (always there, so
+                          that ustack-ctl can turn faults on while we run) */
     int epoll_fd;
     int dev_fd;
     int timer_fd;
@@ -78,6 +80,7 @@ struct ustackd {
     struct sock_table socks; /* the applications' sockets */
     struct ctl_server ctl;   /* the applications' control connections */
     FILE *trace;             /* --trace: TCP's events, or NULL */
+    struct admin admin;      /* what ustat and ustack-ctl see (admin.h) */
     uint8_t frame[FRAME_BUF_LEN];
 };
 
@@ -100,15 +103,7 @@ watch(struct ustackd *d, int fd, enum loop_kind kind)
 static void
 print_counters(struct ustackd *d)
 {
-    fprintf(stderr, "ustackd: counters\n");
-    stats_print(stack_stats(d->s), stderr);
-    fprintf(stderr, "ustackd: control socket and sockets\n");
-    ctl_stats_print(&d->ctl, stderr);
-    sock_stats_print(&d->socks, stderr);
-    if (d->fault) {
-        fprintf(stderr, "ustackd: faults\n");
-        fault_print(d->fault, stderr);
-    }
+    admin_counters(&d->admin, stderr);
 }
 
 /* Frames waiting on the TAP, at most RX_BURST of them: epoll is
@@ -353,14 +348,14 @@ open_device(struct ustackd *d, const struct ustackd_args *a)
     }
     d->dev = tap;
     hint_if_down(a->tap, &a->cfg);
-    if (a->fault.any) {
-        d->fault = open_fault(tap, a);
-        if (!d->fault) {
-            fprintf(stderr, "ustackd: out of memory for the fault middleware\n");
-            return -1; /* d->dev (the TAP) is closed by the caller */
-        }
-        d->dev = d->fault;
+    /* Always there, clean unless --loss etc. say otherwise: a clean
+     * direction passes frames straight through (fault.c) */
+    d->fault = open_fault(tap, a);
+    if (!d->fault) {
+        fprintf(stderr, "ustackd: out of memory for the fault middleware\n");
+        return -1; /* d->dev (the TAP) is closed by the caller */
     }
+    d->dev = d->fault;
     if (a->pcap) {
         /* Capture times are wall-clock: the engine's monotonic time plus
          * the offset between the two clocks, read once at start. */
@@ -413,7 +408,7 @@ print_banner(const struct ustackd *d, const struct ustackd_args *a)
         fprintf(stderr, " capture %s", a->pcap);
     if (a->trace)
         fprintf(stderr, " trace %s", a->trace);
-    if (d->fault)
+    if (a->fault.any)
         fprintf(stderr, " faults seed 0x%016llx", (unsigned long long)a->fault.seed);
     fprintf(stderr, " ctl %s sockets %u (uid %u, process %u)", a->ctl, a->socks.table,
             a->socks.per_uid, a->socks.per_process);
@@ -524,6 +519,10 @@ main(int argc, char **argv)
         return 1;
     }
     sock_table_attach(&d.socks, d.s);
+    d.admin = (struct admin){.s = d.s, .ctl = &d.ctl, .socks = &d.socks,
+                             .fault = d.fault, .cfg = &a.cfg, .ifname = a.tap};
+    d.ctl.admin = (struct ctl_admin){.ctx = &d.admin, .text = admin_text,
+                                     .fault_set = admin_fault_set};
     print_banner(&d, &a);
 
     rc = run(&d);

@@ -145,6 +145,17 @@ struct dev *fault_open(struct dev *inner, const struct fault_config *fc);
 void fault_counts(struct dev *d, uint64_t out[4]);
 /* Everything each direction did; -EINVAL if d is not a fault middleware. */
 int fault_stats(struct dev *d, struct fault_line_stats *in, struct fault_line_stats *out);
+/* Change a fault middleware's settings while it runs (ustack-ctl fault):
+ * in and out replace what each direction had (the top-level rates of
+ * struct fault_config are not used). A direction that becomes clean
+ * passes frames straight through again once what it holds has gone.
+ * 0, -EINVAL (d is not a fault middleware, or a configuration problem:
+ * nothing is changed), -ENOMEM. */
+int fault_set(struct dev *d, const struct fault_line_config *in,
+              const struct fault_line_config *out);
+/* The settings each direction has now; -EINVAL if d is not a fault
+ * middleware. */
+int fault_get(struct dev *d, struct fault_line_config *in, struct fault_line_config *out);
 /* fault_line_print of both directions, "in" then "out" (nothing for a
  * device that is not a fault middleware). */
 void fault_print(struct dev *d, FILE *f);

@@ -19,7 +19,12 @@
  *   poll(now)         "out"'s due frames go to the inner device; "in"'s
  *                     are left for the driver's next recv()
  * A direction whose configuration does nothing is not a line at all: its
- * frames pass straight through, uncopied.
+ * frames pass straight through, uncopied (the cost of an idle middleware
+ * is one indirect call and a test per frame). fault_set() changes the
+ * settings while frames flow (ustackd's control socket, ustack-ctl): a
+ * line is made the first time its direction has something to do, and a
+ * direction made clean again passes frames through once the line has let
+ * go of what it held.
  *
  * The same seed and the same frames at the same times give the same
  * faults, byte for byte; nothing here reads a clock or a global. Frames
@@ -41,6 +46,9 @@ struct fault {
     struct dev dev; /* first: a struct dev * is a struct fault * */
     struct dev *inner;
     bool active[2]; /* false: frames pass straight through */
+    bool ready[2];  /* line[i] has been made (fault_line_init) */
+    struct fault_line_config cfg[2]; /* the settings in force */
+    uint64_t seed[2];
     struct fault_line line[2];
     uint8_t frame[FAULT_FRAME_MAX]; /* a due frame on its way to inner */
 };
@@ -66,11 +74,21 @@ fault_drain_out(struct fault *f, uint64_t now_us)
             dev_send(f->inner, f->frame, (size_t)n, now_us);
 }
 
+/* A clean direction whose line holds nothing passes frames through. */
+static void
+fault_settle(struct fault *f, int i)
+{
+    if (f->active[i] && fault_line_config_clean(&f->cfg[i]) &&
+        !fault_line_holds(&f->line[i]))
+        f->active[i] = false;
+}
+
 static int
 fault_send(struct dev *d, const uint8_t *frame, size_t len, uint64_t now_us)
 {
     struct fault *f = fault_of(d);
 
+    fault_settle(f, FAULT_OUT);
     if (!f->active[FAULT_OUT])
         return dev_send(f->inner, frame, len, now_us);
     fault_line_input(&f->line[FAULT_OUT], frame, len, now_us);
@@ -84,6 +102,7 @@ fault_recv(struct dev *d, uint8_t *buf, size_t cap, uint64_t *ts_us)
     struct fault *f = fault_of(d);
     struct fault_line *in = &f->line[FAULT_IN];
 
+    fault_settle(f, FAULT_IN);
     if (!f->active[FAULT_IN])
         return dev_recv(f->inner, buf, cap, ts_us);
     for (;;) {
@@ -179,7 +198,9 @@ fault_open(struct dev *inner, const struct fault_config *fc)
     if (!f)
         return NULL;
     for (int i = 0; i < 2; i++) {
-        f->active[i] = !fault_line_config_clean(&cfg[i]);
+        f->cfg[i] = cfg[i];
+        f->seed[i] = seed[i];
+        f->active[i] = f->ready[i] = !fault_line_config_clean(&cfg[i]);
         if (f->active[i] && fault_line_init(&f->line[i], &cfg[i], seed[i]) < 0) {
             fault_line_free(&f->line[0]);
             free(f);
@@ -190,6 +211,41 @@ fault_open(struct dev *inner, const struct fault_config *fc)
     memcpy(f->dev.name, inner->name, sizeof(f->dev.name));
     f->inner = inner;
     return &f->dev;
+}
+
+int
+fault_set(struct dev *d, const struct fault_line_config *in,
+          const struct fault_line_config *out)
+{
+    const struct fault_line_config *cfg[2] = {in, out};
+
+    if (!d || d->ops != &fault_ops || fault_line_config_problem(in) ||
+        fault_line_config_problem(out))
+        return -EINVAL;
+    struct fault *f = fault_of(d);
+    for (int i = 0; i < 2; i++) {
+        bool clean = fault_line_config_clean(cfg[i]);
+        if (!f->ready[i] && !clean) {
+            if (fault_line_init(&f->line[i], cfg[i], f->seed[i]) < 0)
+                return -ENOMEM;
+            f->ready[i] = true;
+        } else if (f->ready[i]) {
+            fault_line_set(&f->line[i], cfg[i]); /* checked above */
+        }
+        f->cfg[i] = *cfg[i];
+        f->active[i] = f->ready[i] && (!clean || fault_line_holds(&f->line[i]));
+    }
+    return 0;
+}
+
+int
+fault_get(struct dev *d, struct fault_line_config *in, struct fault_line_config *out)
+{
+    if (!d || d->ops != &fault_ops)
+        return -EINVAL;
+    *in = fault_of(d)->cfg[FAULT_IN];
+    *out = fault_of(d)->cfg[FAULT_OUT];
+    return 0;
 }
 
 int

@@ -92,6 +92,29 @@ fault_line_init(struct fault_line *l, const struct fault_line_config *c, uint64_
     return 0;
 }
 
+int
+fault_line_set(struct fault_line *l, const struct fault_line_config *c)
+{
+    uint32_t hold = l->cfg.hold_bytes;
+
+    if (fault_line_config_problem(c))
+        return -EINVAL;
+    l->cfg = *c;
+    l->cfg.hold_bytes = hold;
+    if (!l->cfg.queue_bytes)
+        l->cfg.queue_bytes = FAULT_QUEUE_DEFAULT;
+    l->max_backlog_ns = 0;
+    if (l->cfg.rate_bps)
+        l->max_backlog_ns = (uint64_t)l->cfg.queue_bytes * 8 * NS_PER_S / l->cfg.rate_bps;
+    return 0;
+}
+
+bool
+fault_line_holds(const struct fault_line *l)
+{
+    return l->st.queued > 0;
+}
+
 void
 fault_line_free(struct fault_line *l)
 {

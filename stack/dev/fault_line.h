@@ -75,6 +75,13 @@ bool fault_line_config_clean(const struct fault_line_config *c);
 int fault_line_init(struct fault_line *l, const struct fault_line_config *c,
                     uint64_t seed);
 void fault_line_free(struct fault_line *l);
+/* Change the settings of a running line (ustack-ctl fault): the frames it
+ * holds keep their due times; the new rates apply from the next frame.
+ * The bound on what it holds (hold_bytes) stays what init gave it. 0 or
+ * -EINVAL (see fault_line_config_problem). */
+int fault_line_set(struct fault_line *l, const struct fault_line_config *c);
+/* The line holds frames (queued, delayed or kept back for reordering). */
+bool fault_line_holds(const struct fault_line *l);
 
 /* One frame enters the line at now_us. The line copies what it keeps. */
 void fault_line_input(struct fault_line *l, const uint8_t *frame, size_t len,

@@ -224,3 +224,130 @@ fault_opt_parse(struct fault_opts *o, const char *name, const char *arg,
     o->any = true;
     return 0;
 }
+
+#define FAULT_WORDS_MAX 1024 /* a line of words, longest */
+
+/* value without the '%' that may follow each percentage: "10%" and
+ * "in:5%,out:1%" read as "10" and "in:5,out:1". */
+static void
+strip_percent(const char *name, const char *v, char *out, size_t cap)
+{
+    bool pct = strcmp(name, "delay") != 0 && strcmp(name, "rate") != 0;
+    size_t n = 0;
+
+    for (size_t i = 0; v[i] && n + 1 < cap; i++)
+        if (!(pct && v[i] == '%' && (v[i + 1] == '\0' || v[i + 1] == ',')))
+            out[n++] = v[i];
+    out[n] = '\0';
+}
+
+/* The next word of *p (split at spaces and tabs) into w; false at the end. */
+static bool
+next_word(const char **p, char *w, size_t cap)
+{
+    const char *s = *p;
+    size_t n = 0;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (!*s)
+        return false;
+    while (*s && *s != ' ' && *s != '\t') {
+        if (n + 1 < cap)
+            w[n++] = *s;
+        s++;
+    }
+    w[n] = '\0';
+    *p = s;
+    return true;
+}
+
+int
+fault_opt_parse_words(struct fault_opts *o, const char *line, const char *const dirs[2],
+                      char *err, size_t errlen)
+{
+    struct fault_opts next = *o;
+    char name[FAULT_WORDS_MAX], value[FAULT_WORDS_MAX], clean[FAULT_WORDS_MAX];
+    const char *p = line;
+    bool any = false;
+
+    if (strlen(line) >= FAULT_WORDS_MAX) {
+        snprintf(err, errlen, "the settings are longer than %d characters",
+                 FAULT_WORDS_MAX - 1);
+        return -EINVAL;
+    }
+    while (next_word(&p, name, sizeof(name))) {
+        any = true;
+        if (strcmp(name, "off") == 0) {
+            memset(next.dir, 0, sizeof(next.dir));
+            continue;
+        }
+        char *n = name[0] == '-' && name[1] == '-' ? name + 2 : name;
+        char *eq = strchr(n, '=');
+        if (eq) {
+            *eq = '\0';
+            snprintf(value, sizeof(value), "%s", eq + 1);
+        } else if (!next_word(&p, value, sizeof(value))) {
+            snprintf(err, errlen, "'%.64s' wants a value", n);
+            return -EINVAL;
+        }
+        if (strcmp(n, "fault-seed") == 0 || !fault_opt_known(n)) {
+            snprintf(err, errlen,
+                     "'%.64s' is not one of off, loss, dup, reorder, corrupt, delay, rate",
+                     n);
+            return -EINVAL;
+        }
+        strip_percent(n, value, clean, sizeof(clean));
+        if (fault_opt_parse(&next, n, clean, dirs, err, errlen) < 0)
+            return -EINVAL;
+    }
+    if (!any) {
+        snprintf(err, errlen, "no settings given");
+        return -EINVAL;
+    }
+    *o = next;
+    return 0;
+}
+
+/* v / 10^decimals with its trailing zeros cut: 100000 with 4 -> "10" */
+static void
+fmt_fixed(uint64_t v, unsigned decimals, char *buf, size_t len)
+{
+    uint64_t scale = 1;
+
+    for (unsigned i = 0; i < decimals; i++)
+        scale *= 10;
+    uint64_t frac = v % scale;
+    if (!frac) {
+        snprintf(buf, len, "%llu", (unsigned long long)(v / scale));
+        return;
+    }
+    while (frac % 10 == 0) {
+        frac /= 10;
+        decimals--;
+    }
+    snprintf(buf, len, "%llu.%0*llu", (unsigned long long)(v / scale), (int)decimals,
+             (unsigned long long)frac);
+}
+
+void
+fault_opt_fmt(const struct fault_line_config *c, char *buf, size_t len)
+{
+    char loss[24], dup[24], reo[24], cor[24], delay[24], jitter[24], rate[40];
+
+    fmt_fixed(c->drop_ppm, 4, loss, sizeof(loss));
+    fmt_fixed(c->dup_ppm, 4, dup, sizeof(dup));
+    fmt_fixed(c->reorder_ppm, 4, reo, sizeof(reo));
+    fmt_fixed(c->corrupt_ppm, 4, cor, sizeof(cor));
+    fmt_fixed(c->delay_us, 3, delay, sizeof(delay));
+    fmt_fixed(c->jitter_us, 3, jitter, sizeof(jitter));
+    if (c->rate_bps) {
+        fmt_fixed(c->rate_bps, 6, rate, sizeof(rate) - 8);
+        strcat(rate, "Mbit");
+    } else {
+        snprintf(rate, sizeof(rate), "unlimited");
+    }
+    snprintf(buf, len,
+             "loss %s%% dup %s%% reorder %s%% corrupt %s%% delay %sms jitter %sms rate %s",
+             loss, dup, reo, cor, delay, jitter, rate);
+}

@@ -41,4 +41,18 @@ extern const char *const fault_opt_names[];
 int fault_opt_parse(struct fault_opts *o, const char *name, const char *arg,
                     const char *const dirs[2], char *err, size_t errlen);
 
+/* Settings changed while ustackd runs (ustack-ctl fault): a line of words,
+ * applied to o in order. "off" puts every setting of both directions back
+ * to zero; otherwise NAME VALUE or NAME=VALUE, with the option names and
+ * values above ("loss 10", "loss=in:5,out:1", "delay 20/5"; a leading
+ * "--" and a '%' after a percentage are allowed). The seed is not one of
+ * them (a line keeps its RNG). 0, or -EINVAL with one line in err (o is
+ * then unchanged). */
+int fault_opt_parse_words(struct fault_opts *o, const char *line,
+                          const char *const dirs[2], char *err, size_t errlen);
+
+/* One direction's settings in words, e.g. "loss 10% dup 0% reorder 0%
+ * corrupt 0% delay 20ms jitter 5ms rate unlimited". */
+void fault_opt_fmt(const struct fault_line_config *c, char *buf, size_t len);
+
 #endif

@@ -81,7 +81,7 @@ ll_listening() {
     local i
     for ((i = 0; i < 250; i++)); do
         if [ "$3" = u ]; then
-            "$LL_BIN/ustat" 2>/dev/null | grep -q "LISTEN.*:$2 " && return 0
+            "$LL_BIN/ustat" -tl 2>/dev/null | grep -q "LISTEN.*:$2 " && return 0
         else
             ip netns exec "$1" ss -Htln "sport = :$2" 2>/dev/null | grep -q . && return 0
         fi

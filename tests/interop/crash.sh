@@ -172,7 +172,7 @@ epid=$US_LAST_PID
 check "restart: echo-server binds port 7 at once beside the lingering connection ($(((t1 - t0) / 1000000)) ms)" \
     eval '! grep -q "bind" "$tmp/echo2.log" && [ $(((t1 - t0) / 1000000)) -lt 2000 ]'
 check "restart: the new echo-server echoes" echoes 7
-in_ns "$san/ustat" | grep -q ':7 .*10.0.0.1' &&
+in_ns "$san/ustat" -tan | grep -q ':7 .*10.0.0.1' &&
     echo "# the old connection still lingers in ustat beside the new listener"
 
 # ustack-services: the same, with an idle connection to its echo port

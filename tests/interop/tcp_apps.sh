@@ -79,7 +79,7 @@ EOF
 }
 # diag: what the daemon and the kernel say of the connections, as # lines
 diag() {
-    in_ns "$san/ustat" 2>&1 | sed 's/^/#   ustat: /'
+    in_ns "$san/ustat" -taniepo 2>&1 | sed 's/^/#   ustat: /'
     in_ns ss -tnio state all 2>&1 | sed 's/^/#   ss: /'
 }
 # wait_exit PID SECS: wait for a process of ours to end by itself, with a
@@ -200,7 +200,7 @@ check "unc $host 8001 < ${unc_mb} MiB: kernel nc -l got it all, sha256 equal (un
 us_spawn "$ns" "$tmp/unc2.err" sh -c "exec $san/unc -l 8002 >$tmp/big.u </dev/null"
 upid=$US_LAST_PID
 for ((i = 0; i < 100; i++)); do
-    in_ns "$san/ustat" 2>/dev/null | grep -q 'LISTEN.*:8002' && break
+    in_ns "$san/ustat" -tl 2>/dev/null | grep -q 'LISTEN.*:8002' && break
     sleep 0.05
 done
 t0=$(date +%s.%N)
@@ -219,7 +219,7 @@ head -c $((4 * 1024 * 1024)) /dev/urandom >"$tmp/b4"
 us_spawn "$ns" "$tmp/unc3.err" sh -c "exec $san/unc -l 8003 <$tmp/b4 >$tmp/b4.u"
 upid=$US_LAST_PID
 for ((i = 0; i < 100; i++)); do
-    in_ns "$san/ustat" 2>/dev/null | grep -q 'LISTEN.*:8003' && break
+    in_ns "$san/ustat" -tl 2>/dev/null | grep -q 'LISTEN.*:8003' && break
     sleep 0.05
 done
 in_ns_t 60 nc -N "$stack" 8003 <"$tmp/in.1m" >"$tmp/b4.k" 2>/dev/null &
@@ -300,7 +300,7 @@ EOF
     check "services: an echo client not reading for 1 s gets all 8 MiB back: $out" \
         test "$out" = identical
     sleep 1
-    left=$(in_ns "$san/ustat" | awk '$1 == "tcp" && $5 == "ESTAB"' | wc -l)
+    left=$(in_ns "$san/ustat" sockets | awk '$1 == "tcp" && $5 == "ESTAB"' | wc -l)
     check "services: no connection left over after the clients went ($left)" test "$left" = 0
     us_stop "$spid" TERM
     cat "$tmp/services.log" >>"$tmp/clients.log"

@@ -59,7 +59,7 @@ trap test_cleanup EXIT
 fd_count() { find "/proc/$dpid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 # rows_of PID: how many sockets ustat lists for PID.
 rows_of() {
-    in_ns "$san/ustat" | awk -v p="$1" 'NR > 1 && $3 == p' | wc -l
+    in_ns "$san/ustat" sockets | awk -v p="$1" 'NR > 1 && $3 == p' | wc -l
 }
 
 need_built udp "$daemon" "$san/udp-echo-server" "$san/udp-echo-client" "$san/ustat" \
@@ -235,7 +235,7 @@ no_access() {
 check "uid $nobody outside the socket file's group: EACCES" no_access
 relay udp_isolation in_ns setpriv --reuid "$nobody" --regid "$nobody" --clear-groups \
     "$itest/udp_isolation" "$a_pid"
-b_rows=$(in_ns "$san/ustat" | awk -v u="$nobody" 'NR > 1 && $4 == u' | wc -l)
+b_rows=$(in_ns "$san/ustat" sockets | awk -v u="$nobody" 'NR > 1 && $4 == u' | wc -l)
 check "client B's sockets are gone once it exited ($b_rows left)" test "$b_rows" -eq 0
 check "client A's socket is untouched" test "$(rows_of "$a_pid")" -eq 1
 

@@ -103,6 +103,25 @@ def main(argv):
         "getsockopt-str-rep": msg("CTL_GETSOCKOPT_STR",
                                   struct.pack("=ii16s", IPPROTO_TCP, TCP_CONGESTION, b"cubic"),
                                   seq=17),
+        "conns-req": msg("CTL_CONNS", struct.pack("=I", 0), seq=18),
+        # state flags laddr raddr lport rport sock_id pid uid recv_q send_q timer
+        # timer_ms retries rtt rttvar rto snd_mss rcv_mss cwnd ssthresh snd_ws
+        # rcv_ws bytes_acked bytes_received total_retrans snd_wnd rcv_wnd
+        # unacked options
+        "conns-rep": msg("CTL_CONNS", struct.pack("=I", 2)
+                         + struct.pack("=30I", 4, 0x0E, 0x0A000002, 0x0A000001, 7, 40000,
+                                       3, 1234, 0, 0, 0, 1, 200, 0, 900, 400, 204000,
+                                       1448, 536, 14480, 0x7FFFFFFF, 7, 7, 5, 5, 0,
+                                       64512, 262144, 0, 7)
+                         + struct.pack("=30I", 10, 0x21, 0x0A000002, 0x0A000001, 40001, 8201,
+                                       *([0] * 5), 3, 59000, *([0] * 17)), seq=18),
+        "text-req": msg("CTL_TEXT", struct.pack("=II", 1, 0), seq=19),
+        "text-rep": msg("CTL_TEXT", struct.pack("=I", 40) + b"  udp.rx_no_port           1\n",
+                        seq=19),
+        "fault-req": msg("CTL_FAULT", b"loss in:10%,out:1 delay 20/5", seq=20),
+        "fault-off": msg("CTL_FAULT", b"off", seq=21),
+        "fault-eperm": msg("CTL_FAULT", b"only root or uid 0 (ustackd's) may change the faults",
+                           seq=20, status=-1),
     }
     for name, data in seeds.items():
         with open(os.path.join(out, name), "wb") as f:

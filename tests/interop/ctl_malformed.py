@@ -40,9 +40,9 @@ FDS_ROOM = 8
 BAD_STREAK_MAX = 100
 # ctl_proto.h: enum ctl_type, and each request's body size (-1: variable)
 TYPES = {1: 12, 2: 8, 3: 8, 4: 4, 5: 0, 6: -1, 7: 0, 8: 0, 9: 12, 10: 12, 11: 4,
-         12: 4, 13: 0, 14: 24, 15: 8}
-CTL_SOCKET, CTL_LIST, CTL_SENDTO = 1, 12, 6
-TYPE_MAX = 16
+         12: 4, 13: 0, 14: 24, 15: 8, 16: 4, 17: 8, 18: -1}
+CTL_SOCKET, CTL_LIST, CTL_SENDTO, CTL_TEXT = 1, 12, 6, 17
+TYPE_MAX = 19
 
 failures = 0
 
@@ -148,10 +148,13 @@ def malformed(rng, seq, with_fds):
         n = rng.choice([MSG_MAX + 1 - HDR, MSG_MAX + 2 - HDR, 100000, 200000])
         return message(CTL_SENDTO, bytes(n), seq), bad, seq, CTL_SENDTO, kind
     if kind == "fds_not_allowed":
-        # well-formed, but CTL_SOCKET and CTL_LIST take no descriptor
-        if rng.random() < 0.5:
+        # well-formed, but CTL_SOCKET, CTL_LIST and CTL_TEXT take no descriptor
+        r = rng.random()
+        if r < 0.4:
             body = struct.pack("=iii", socket.AF_INET, socket.SOCK_DGRAM, 0)
             return message(CTL_SOCKET, body, seq), bad, seq, CTL_SOCKET, kind
+        if r < 0.7:
+            return message(CTL_TEXT, struct.pack("=II", 1, 0), seq), bad, seq, CTL_TEXT, kind
         return message(CTL_LIST, struct.pack("=I", 0), seq), bad, seq, CTL_LIST, kind
     # random bytes; a random header is all but sure to fail the magic
     n = rng.randrange(0, 300)

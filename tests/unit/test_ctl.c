@@ -26,7 +26,8 @@
 #define MSG_BUF (CTL_MSG_MAX + CTL_LIST_MAX * CTL_SOCK_INFO_LEN)
 
 static uint8_t payload[CTL_DATA_MAX + 1];
-static uint8_t rows[(CTL_LIST_MAX + 1) * CTL_SOCK_INFO_LEN];
+static uint8_t rows[(CTL_CONNS_MAX + 1) * CTL_CONN_INFO_LEN];
+static uint8_t text[CTL_TEXT_MAX + 1]; /* letters: a CTL_FAULT text has no NUL */
 
 static void
 fill(uint8_t *b, size_t n, uint32_t seed)
@@ -45,6 +46,8 @@ setup(void **state)
     (void)state;
     fill(payload, sizeof(payload), 1);
     fill(rows, sizeof(rows), 2);
+    for (size_t i = 0; i < sizeof(text); i++)
+        text[i] = (uint8_t)('a' + i % 26);
     return 0;
 }
 
@@ -83,6 +86,9 @@ body_len(int type, enum ctl_dir dir)
     case CTL_TCP_INFO: return req ? 0 : CTL_TCP_INFO_LEN;
     case CTL_SETSOCKOPT_STR: return req ? 8 + CTL_OPT_STR_LEN : 0;
     case CTL_GETSOCKOPT_STR: return req ? 8 : 8 + CTL_OPT_STR_LEN;
+    case CTL_CONNS: return 4;
+    case CTL_TEXT: return req ? 8 : 4;
+    case CTL_FAULT: return 0;
     }
     fail_msg("no type %d", type);
     return 0;
@@ -93,7 +99,25 @@ static int
 has_data(int type, enum ctl_dir dir)
 {
     return (type == CTL_SENDTO && dir == CTL_REQUEST) ||
-           (type == CTL_LIST && dir == CTL_REPLY);
+           ((type == CTL_LIST || type == CTL_CONNS || type == CTL_TEXT) &&
+            dir == CTL_REPLY) ||
+           type == CTL_FAULT;
+}
+
+/* Whether msg_make can make a valid message of n (data bytes or rows). */
+static int
+n_ok(int type, enum ctl_dir dir, size_t n)
+{
+    int req = dir == CTL_REQUEST;
+
+    switch (type) {
+    case CTL_SENDTO: return !req || n <= CTL_DATA_MAX;
+    case CTL_LIST: return req || n <= CTL_LIST_MAX;
+    case CTL_CONNS: return req || n <= CTL_CONNS_MAX;
+    case CTL_TEXT: return req || n <= CTL_TEXT_MAX;
+    case CTL_FAULT: return n >= (req ? 1u : 0u) && n <= CTL_FAULT_MSG_MAX;
+    default: return 1;
+    }
 }
 
 /* A valid message: only the fields its type and direction carry are set.
@@ -107,6 +131,11 @@ msg_make(struct ctl_msg *m, int type, enum ctl_dir dir, int32_t status, size_t n
     m->h.type = (uint8_t)type;
     m->h.seq = 0x10000u + (uint32_t)type * 2 + (uint32_t)dir;
     m->h.status = req ? 0 : status;
+    if (type == CTL_FAULT) { /* a message, whatever the status */
+        m->data = text;
+        m->data_len = n;
+        return;
+    }
     if (!req && status < 0)
         return;
     switch (type) {
@@ -172,6 +201,24 @@ msg_make(struct ctl_msg *m, int type, enum ctl_dir dir, int32_t status, size_t n
         if (!req)
             strcpy(m->u.sockopt_str.value, "reno");
         break;
+    case CTL_CONNS:
+        if (req) {
+            m->u.list.first = 5;
+        } else {
+            m->u.total = 100000;
+            m->data = rows;
+            m->data_len = n * CTL_CONN_INFO_LEN;
+        }
+        break;
+    case CTL_TEXT:
+        if (req) {
+            m->u.text = (struct ctl_text_req){CTL_TEXT_COUNTERS, 32768};
+        } else {
+            m->u.total = 70000;
+            m->data = payload; /* any bytes */
+            m->data_len = n;
+        }
+        break;
     default: fail_msg("no type %d", type);
     }
 }
@@ -181,7 +228,7 @@ static size_t
 msg_size(const struct ctl_msg *m, enum ctl_dir dir)
 {
     if (dir == CTL_REPLY && m->h.status < 0)
-        return CTL_HDR_LEN;
+        return CTL_HDR_LEN + (m->h.type == CTL_FAULT ? m->data_len : 0);
     return CTL_HDR_LEN + body_len(m->h.type, dir) + m->data_len;
 }
 
@@ -251,6 +298,8 @@ raw(uint8_t *b, int type, int32_t status, size_t body_n)
     b[3] = (uint8_t)type;
     memcpy(b + 12, &status, 4);
     fill(b + CTL_HDR_LEN, body_n, (uint32_t)body_n);
+    if (type == CTL_FAULT) /* text: no NUL */
+        memset(b + CTL_HDR_LEN, 'x', body_n);
     if ((type == CTL_SETSOCKOPT_STR || type == CTL_GETSOCKOPT_STR) &&
         body_n >= 8 + CTL_OPT_STR_LEN) {
         memset(b + CTL_HDR_LEN + 8, 0, CTL_OPT_STR_LEN);
@@ -323,7 +372,7 @@ test_ctl_round_trip_all(void **state)
                 size_t nn = has_data(t, dir) && statuses[si] >= 0 ? 6 : 1;
                 for (size_t k = 0; k < nn; k++) {
                     size_t n = ns[k];
-                    if (t == CTL_LIST && n > CTL_LIST_MAX)
+                    if (!n_ok(t, dir, n))
                         continue;
                     msg_make(&m, t, dir, statuses[si], n);
                     round_trip(&m, dir);
@@ -333,8 +382,11 @@ test_ctl_round_trip_all(void **state)
         }
     }
     /* every type x (1 request + 4 replies), and the extra data sizes:
-     * SENDTO requests 5 more, LIST replies 3 more for each of 2 statuses */
-    assert_int_equal(count, (CTL_TYPE_MAX - 1) * 5 + 5 + 2 * 3);
+     * SENDTO requests 5 more, LIST replies 3 more for each of 2 statuses,
+     * CONNS and TEXT replies 4 more each for each of 2 statuses, FAULT
+     * requests 3 more (not 0 bytes, not 65507) and FAULT replies 4 more
+     * for each of 2 statuses */
+    assert_int_equal(count, (CTL_TYPE_MAX - 1) * 5 + 5 + 2 * 3 + 2 * 2 * 4 + 3 + 2 * 4);
 }
 
 static void
@@ -347,7 +399,7 @@ test_ctl_encode_only_its_direction(void **state)
     /* fields set for a direction with no body are not sent */
     for (int t = 1; t < CTL_TYPE_MAX; t++) {
         for (int dir = CTL_REQUEST; dir <= CTL_REPLY; dir++) {
-            if (body_len(t, dir) != 0)
+            if (body_len(t, dir) != 0 || has_data(t, dir))
                 continue;
             msg_make(&m, t, dir, 0, 0);
             memset(&m.u, 0x5c, sizeof(m.u));
@@ -566,7 +618,8 @@ test_ctl_request_status(void **state)
             assert_int_equal(decode_n(b, n, CTL_REPLY, &d), 0);
             assert_int_equal(d.h.status, st[i]);
         }
-        size_t n = raw(b, t, 0, body_len(t, CTL_REQUEST));
+        /* (a CTL_FAULT request is its text: at least a byte) */
+        size_t n = raw(b, t, 0, body_len(t, CTL_REQUEST) + (t == CTL_FAULT));
         assert_int_equal(decode_n(b, n, CTL_REQUEST, &d), 0);
     }
 }
@@ -586,10 +639,15 @@ test_ctl_body_size(void **state)
                 size_t n = raw(b, t, 0, k);
                 int rc = decode_n(b, n, dir, &d);
                 /* exactly the fixed size; at least it where data follows
-                 * (SENDTO: any payload; LIST rows: whole 32-byte rows) */
-                int ok = k == want ||
-                         (has_data(t, dir) && k > want &&
-                          (t == CTL_SENDTO || (k - want) % CTL_SOCK_INFO_LEN == 0));
+                 * (SENDTO, TEXT, FAULT: any payload, FAULT requests not
+                 * none; LIST rows: whole 32-byte rows; CONNS rows: whole
+                 * 120-byte rows) */
+                int any = t == CTL_SENDTO || t == CTL_TEXT || t == CTL_FAULT;
+                int ok = (k == want || (has_data(t, dir) && k > want &&
+                                        (any || (t == CTL_LIST && (k - want) %
+                                                                      CTL_SOCK_INFO_LEN ==
+                                                                  0)))) &&
+                         !(t == CTL_FAULT && dir == CTL_REQUEST && k == 0);
                 if (rc != (ok ? 0 : -EBADMSG))
                     fail_msg("type %d dir %d body %zu (want %zu): %d", t, dir, k, want,
                              rc);
@@ -603,9 +661,10 @@ test_ctl_body_size(void **state)
             }
         }
     }
-    /* 30 directions of want + 13 sizes (the wants add up to 260); accepted:
-     * one each, and 12 more SENDTO requests */
-    assert_int_equal(refused, 260 + 30 * 13 - 30 - 12);
+    /* 36 directions of want + 13 sizes (the wants add up to 280);
+     * accepted: one each but the empty FAULT request, and 12 more each of
+     * SENDTO requests, TEXT replies, FAULT requests and replies */
+    assert_int_equal(refused, 280 + 36 * 13 - (36 - 1) - 4 * 12);
 }
 
 /* A string option's value: a NUL within 16 bytes and NULs after it; the
@@ -695,6 +754,8 @@ test_ctl_error_reply_with_body(void **state)
     const size_t bodies[] = {1, 4, 8, 12, 36};
 
     for (int t = 1; t < CTL_TYPE_MAX; t++) {
+        if (t == CTL_FAULT)
+            continue; /* its replies carry a message: below */
         for (size_t k = 0; k < 5; k++) {
             size_t n = raw(b, t, -EINVAL, bodies[k]);
             assert_int_equal(decode_n(b, n, CTL_REPLY, &d), -EBADMSG);
@@ -806,6 +867,113 @@ test_ctl_sock_info(void **state)
     free(e);
 }
 
+/* CTL_FAULT: a text each way, with any status on the reply; no NUL in
+ * it, a request not empty, each no longer than its bound. */
+static void
+test_ctl_fault_text(void **state)
+{
+    (void)state;
+    static uint8_t b[CTL_HDR_LEN + CTL_FAULT_SPEC_MAX + 2];
+    struct ctl_msg m, d;
+    size_t n;
+
+    /* EPERM with the daemon's message */
+    msg_make(&m, CTL_FAULT, CTL_REPLY, -EPERM, 0);
+    m.data = (const uint8_t *)"only root";
+    m.data_len = 9;
+    uint8_t *e = encode(&m, CTL_REPLY, &n);
+    assert_int_equal(n, CTL_HDR_LEN + 9);
+    assert_int_equal(ctl_decode(e, n, CTL_REPLY, &d), 0);
+    assert_int_equal(d.h.status, -EPERM);
+    assert_int_equal(d.data_len, 9);
+    assert_memory_equal(d.data, "only root", 9);
+    /* a NUL inside: refused both ways */
+    e[CTL_HDR_LEN + 4] = 0;
+    assert_int_equal(decode_n(e, n, CTL_REPLY, &d), -EBADMSG);
+    m.data = (const uint8_t *)"only\0root";
+    assert_int_equal(ctl_encode(&m, CTL_REPLY, b, sizeof(b)), -EINVAL);
+    free(e);
+    /* requests: 1 to CTL_FAULT_SPEC_MAX bytes */
+    n = raw(b, CTL_FAULT, 0, 0);
+    assert_int_equal(decode_n(b, n, CTL_REQUEST, &d), -EBADMSG);
+    n = raw(b, CTL_FAULT, 0, CTL_FAULT_SPEC_MAX);
+    assert_int_equal(decode_n(b, n, CTL_REQUEST, &d), 0);
+    assert_int_equal(d.data_len, CTL_FAULT_SPEC_MAX);
+    n = raw(b, CTL_FAULT, 0, CTL_FAULT_SPEC_MAX + 1);
+    assert_int_equal(decode_n(b, n, CTL_REQUEST, &d), -EBADMSG);
+    /* replies: up to CTL_FAULT_MSG_MAX */
+    n = raw(b, CTL_FAULT, -EINVAL, CTL_FAULT_MSG_MAX + 1);
+    assert_int_equal(decode_n(b, n, CTL_REPLY, &d), -EBADMSG);
+    msg_make(&m, CTL_FAULT, CTL_REQUEST, 0, 0);
+    m.data_len = 0;
+    assert_int_equal(ctl_encode(&m, CTL_REQUEST, b, sizeof(b)), -EINVAL);
+    assert_string_equal(ctl_type_name(CTL_FAULT), "FAULT");
+    assert_string_equal(ctl_type_name(CTL_CONNS), "CONNS");
+    assert_string_equal(ctl_type_name(CTL_TEXT), "TEXT");
+}
+
+/* CTL_CONNS rows: whole rows, at most CTL_CONNS_MAX; CTL_TEXT pages at
+ * most CTL_TEXT_MAX bytes. */
+static void
+test_ctl_conns_and_text_pages(void **state)
+{
+    (void)state;
+    static uint8_t b[CTL_HDR_LEN + 4 + CTL_TEXT_MAX + CTL_CONN_INFO_LEN + 1];
+    struct ctl_msg d;
+    const size_t bad[] = {1, 119, 121, 239, CTL_CONNS_MAX * 120 + 1,
+                          (CTL_CONNS_MAX + 1) * 120};
+    const size_t good[] = {0, 120, 240, CTL_CONNS_MAX * 120};
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        size_t n = raw(b, CTL_CONNS, 0, 4 + bad[i]);
+        if (decode_n(b, n, CTL_REPLY, &d) != -EBADMSG)
+            fail_msg("%zu bytes of rows accepted", bad[i]);
+    }
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        size_t n = raw(b, CTL_CONNS, (int32_t)(good[i] / 120), 4 + good[i]);
+        assert_int_equal(decode_n(b, n, CTL_REPLY, &d), 0);
+        assert_int_equal(d.data_len, good[i]);
+    }
+    size_t n = raw(b, CTL_TEXT, 0, 4 + CTL_TEXT_MAX);
+    assert_int_equal(decode_n(b, n, CTL_REPLY, &d), 0);
+    n = raw(b, CTL_TEXT, 0, 4 + CTL_TEXT_MAX + 1);
+    assert_int_equal(decode_n(b, n, CTL_REPLY, &d), -EBADMSG);
+    struct ctl_msg m = {.h = {.type = CTL_TEXT}, .data = payload,
+                        .data_len = CTL_TEXT_MAX + 1};
+    assert_int_equal(ctl_encode(&m, CTL_REPLY, b, sizeof(b)), -EINVAL);
+    m.h.type = CTL_CONNS;
+    m.data_len = 121;
+    assert_int_equal(ctl_encode(&m, CTL_REPLY, b, sizeof(b)), -EINVAL);
+}
+
+/* One connection row: thirty u32 in declaration order, and back. */
+static void
+test_ctl_conn_info(void **state)
+{
+    (void)state;
+    struct ctl_conn_info ci, out;
+    uint32_t *f = (uint32_t *)&ci; /* thirty u32 and nothing else */
+    uint8_t *b = malloc(CTL_CONN_INFO_LEN); /* exactly: ASan checks the bound */
+
+    _Static_assert(sizeof(ci) == CTL_CONN_INFO_LEN, "thirty u32");
+    assert_non_null(b);
+    for (uint32_t i = 0; i < CTL_CONN_INFO_LEN / 4; i++)
+        f[i] = 0x01010101u * (i + 1);
+    ctl_conn_info_put(b, &ci);
+    assert_memory_equal(b + 0, &ci.state, 4);
+    assert_memory_equal(b + 4, &ci.flags, 4);
+    assert_memory_equal(b + 16, &ci.lport, 4);
+    assert_memory_equal(b + 28, &ci.owner_pid, 4);
+    assert_memory_equal(b + 44, &ci.timer, 4);
+    assert_memory_equal(b + 56, &ci.rtt_us, 4);
+    assert_memory_equal(b + 92, &ci.bytes_acked, 4);
+    assert_memory_equal(b + 116, &ci.options, 4);
+    memset(&out, 0, sizeof(out));
+    ctl_conn_info_get(b, &out);
+    assert_memory_equal(&out, &ci, sizeof(ci));
+    free(b);
+}
+
 /* ---- seeded mutations ---- */
 
 #define MUT_ROUNDS 100000
@@ -832,7 +1000,7 @@ static void
 test_ctl_mutations(void **state)
 {
     (void)state;
-    static struct valid v[256];
+    static struct valid v[512];
     size_t nv = 0;
     struct ctl_msg m, d;
     static uint8_t w[MUT_CAP], re[MUT_CAP];
@@ -845,6 +1013,8 @@ test_ctl_mutations(void **state)
                 const int32_t st[] = {0, 5, -EINVAL};
                 const size_t ns[] = {0, 1, 13, 2};
                 for (int k = 0; k < (has_data(t, dir) ? 4 : 1); k++) {
+                    if (!n_ok(t, dir, ns[k]))
+                        continue;
                     msg_make(&m, t, dir, st[si], ns[k]);
                     v[nv].b = encode(&m, dir, &v[nv].n);
                     nv++;
@@ -853,7 +1023,7 @@ test_ctl_mutations(void **state)
     msg_make(&m, CTL_LIST, CTL_REPLY, 0, CTL_LIST_MAX);
     v[nv].b = encode(&m, CTL_REPLY, &v[nv].n);
     nv++;
-    assert_true(nv < 256);
+    assert_true(nv < 512);
 
     mut_state = 0x9e3779b97f4a7c15ull;
     for (long i = 0; i < MUT_ROUNDS; i++) {
@@ -966,6 +1136,9 @@ main(void)
         cmocka_unit_test(test_ctl_error_reply_with_body),
         cmocka_unit_test(test_ctl_list_rows),
         cmocka_unit_test(test_ctl_sock_info),
+        cmocka_unit_test(test_ctl_fault_text),
+        cmocka_unit_test(test_ctl_conns_and_text_pages),
+        cmocka_unit_test(test_ctl_conn_info),
         cmocka_unit_test(test_ctl_mutations),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

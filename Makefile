@@ -128,6 +128,8 @@ build/fuzz/%: build/fuzz/tests/fuzz/%.o build/fuzz/libengine.a
 build/fuzz/fuzz_ctl: build/fuzz/socket_api/ctl_proto.o
 # the daemon's socket table and quotas, tested without the daemon
 build/san/tests/test_quota: build/san/stack/daemon/slots.o build/san/stack/daemon/quota.o
+# ustat's options and lines (apps/lib), tested without the daemon
+build/san/tests/test_ustat: build/san/apps/lib/ss_fmt.o
 
 # The TCP state diagram, drawn from the transition table in tcp_fsm.c.
 build/tcp-states-dot: build/rel/docs/tcp_states.o $(REL_ENGINE)

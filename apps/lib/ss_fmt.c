@@ -304,37 +304,51 @@ ss_header(const struct ss_opts *o, FILE *f)
 /* the words after the addresses: -p, -o, -e */
 static void
 ss_tail(const struct ss_opts *o, bool has_pid, uint32_t pid, const char *comm,
-        const char *timer, bool has_sock, uint32_t uid, uint32_t id, FILE *f)
+        const char *timer, bool has_sock, uint32_t uid, uint32_t id, char *b, size_t len)
 {
+    size_t n = 0;
+
+    b[0] = '\0';
     if (o->processes && has_pid) {
         if (comm && comm[0])
-            fprintf(f, " users:((\"%s\",pid=%u))", comm, pid);
+            n += (size_t)snprintf(b + n, len - n, " users:((\"%s\",pid=%u))", comm, pid);
         else
-            fprintf(f, " users:((pid=%u))", pid);
+            n += (size_t)snprintf(b + n, len - n, " users:((pid=%u))", pid);
     }
-    if (o->timers && timer && timer[0])
-        fprintf(f, " %s", timer);
-    if (o->extended && has_sock)
-        fprintf(f, " uid:%u sk:%u", uid, id);
+    if (n < len && o->timers && timer && timer[0])
+        n += (size_t)snprintf(b + n, len - n, " %s", timer);
+    if (n < len && o->extended && has_sock)
+        snprintf(b + n, len - n, " uid:%u sk:%u", uid, id);
+}
+
+/* The columns, then the tail if any: no spaces at the end of the line. */
+static void
+ss_columns(const struct ss_opts *o, const char *netid, const char *state, uint32_t recv_q,
+           uint32_t send_q, const char *local, const char *peer, const char *tail, FILE *f)
+{
+    if (ss_netid(o))
+        fprintf(f, "%-5s ", netid);
+    fprintf(f, "%-10s %-6u %-6u %-21s ", state, recv_q, send_q, local);
+    if (tail[0])
+        fprintf(f, "%-21s%s\n", peer, tail);
+    else
+        fprintf(f, "%s\n", peer);
 }
 
 void
 ss_conn_line(const struct ss_opts *o, const struct ctl_conn_info *ci, const char *comm,
              FILE *f)
 {
-    char l[32], p[32], timer[64], info[512];
+    char l[32], p[32], timer[64], info[512], tail[256];
 
-    if (ss_netid(o))
-        fprintf(f, "%-5s ", "tcp");
-    fprintf(f, "%-10s %-6u %-6u %-21s %-21s", ss_state_name(ci->state), ci->recv_q,
-            ci->send_q, ss_endpoint(ci->laddr, ci->lport, l, sizeof(l)),
-            ss_endpoint(ci->raddr, ci->rport, p, sizeof(p)));
     ss_tail(o, ci->flags & CTL_CONN_PID, ci->owner_pid, comm,
             ss_timer(ci, timer, sizeof(timer)), ci->flags & CTL_CONN_SOCK, ci->owner_uid,
-            ci->sock_id, f);
+            ci->sock_id, tail, sizeof(tail));
     if (o->extended && (ci->flags & CTL_CONN_ORPHAN))
-        fprintf(f, " orphan");
-    fputc('\n', f);
+        strncat(tail, " orphan", sizeof(tail) - strlen(tail) - 1);
+    ss_columns(o, "tcp", ss_state_name(ci->state), ci->recv_q, ci->send_q,
+               ss_endpoint(ci->laddr, ci->lport, l, sizeof(l)),
+               ss_endpoint(ci->raddr, ci->rport, p, sizeof(p)), tail, f);
     if (o->info && ss_info(ci, info, sizeof(info))[0])
         fprintf(f, "\t %s\n", info);
 }
@@ -343,13 +357,11 @@ void
 ss_udp_line(const struct ss_opts *o, const struct ctl_sock_info *si, const char *comm,
             FILE *f)
 {
-    char l[32], p[32];
+    char l[32], p[32], tail[256];
 
-    if (ss_netid(o))
-        fprintf(f, "%-5s ", "udp");
-    fprintf(f, "%-10s %-6u %-6u %-21s %-21s", si->state == 2 ? "ESTAB" : "UNCONN",
-            si->rx_queued, 0u, ss_endpoint(si->laddr, si->lport, l, sizeof(l)),
-            ss_endpoint(si->raddr, si->rport, p, sizeof(p)));
-    ss_tail(o, true, (uint32_t)si->owner_pid, comm, NULL, true, si->owner_uid, si->id, f);
-    fputc('\n', f);
+    ss_tail(o, true, (uint32_t)si->owner_pid, comm, NULL, true, si->owner_uid, si->id, tail,
+            sizeof(tail));
+    ss_columns(o, "udp", si->state == 2 ? "ESTAB" : "UNCONN", si->rx_queued, 0,
+               ss_endpoint(si->laddr, si->lport, l, sizeof(l)),
+               ss_endpoint(si->raddr, si->rport, p, sizeof(p)), tail, f);
 }

@@ -180,8 +180,8 @@ struct tcp_view {
     struct tcp_info_lite info; /* TCP_VIEW_PCB only; else zero */
 };
 
-/* Call fn for every connection the engine holds: blocks (each listener
- * followed by its SYN queue), then TIME-WAIT records. Stops early when fn
+/* Call fn for every connection the engine holds: blocks, newest first
+ * (each listener followed by its SYN queue), then TIME-WAIT records. Stops early when fn
  * returns non-zero. Returns the rows visited. */
 size_t tcp_view_walk(const struct stack *s, int (*fn)(void *arg, const struct tcp_view *v),
                      void *arg);

@@ -9,8 +9,9 @@
  * TIME-WAIT records (tcp_tw.c). The daemon reads the rows; it never sees
  * the structures.
  *
- * Leaves out: any order but the engine's own (blocks by opening, records
- * by expiry); a snapshot across calls (the tables change between them).
+ * Leaves out: any order but the engine's own (blocks newest first, each
+ * listener's SYN queue after it, records by expiry); a snapshot across
+ * calls (the tables change between them).
  */
 #include <string.h>
 

@@ -583,6 +583,168 @@ test_options(void **state)
     assert_non_null(strstr(err, "a->b:VALUE"));
 }
 
+/* Settings changed while frames flow (ustack-ctl fault): a clean
+ * middleware passes frames straight through; loss turned on drops them;
+ * a delay turned off lets the held frames go when due, in order, and the
+ * direction passes frames through again once it is empty. */
+static void
+test_live_set(void **state)
+{
+    (void)state;
+    struct rec_dev *r = rec_open();
+    struct fault_config fc = {.seed = 5};
+    struct dev *d = fault_open(&r->dev, &fc);
+    struct fault_line_config in, out, clean = {0};
+    struct fault_line_stats si, so;
+    uint8_t f[60];
+
+    assert_non_null(d);
+    for (uint32_t i = 0; i < 10; i++) {
+        numbered(f, sizeof(f), i);
+        assert_int_equal(dev_send(d, f, sizeof(f), T0), 0);
+    }
+    assert_int_equal(r->n, 10);
+    assert_int_equal(fault_stats(d, &si, &so), 0);
+    assert_int_equal(so.frames, 0); /* no line: straight through */
+
+    struct fault_line_config loss = {.drop_ppm = FAULT_PPM_MAX};
+    assert_int_equal(fault_set(d, &clean, &loss), 0);
+    assert_int_equal(fault_get(d, &in, &out), 0);
+    assert_int_equal(out.drop_ppm, FAULT_PPM_MAX);
+    assert_int_equal(in.drop_ppm, 0);
+    for (uint32_t i = 0; i < 10; i++)
+        dev_send(d, f, sizeof(f), T0 + 1);
+    assert_int_equal(r->n, 10);
+    fault_stats(d, &si, &so);
+    assert_int_equal(so.frames, 10);
+    assert_int_equal(so.dropped, 10);
+
+    struct fault_line_config delay = {.delay_us = 5000};
+    assert_int_equal(fault_set(d, &clean, &delay), 0);
+    numbered(f, sizeof(f), 100);
+    dev_send(d, f, sizeof(f), T0 + 10);
+    assert_int_equal(fault_set(d, &clean, &clean), 0);
+    numbered(f, sizeof(f), 101);
+    dev_send(d, f, sizeof(f), T0 + 20); /* behind the held one: order kept */
+    assert_int_equal(r->n, 10);
+    assert_int_equal(dev_poll_at(d), T0 + 5010);
+    dev_poll(d, T0 + 5010);
+    assert_int_equal(r->n, 12);
+    assert_int_equal(number_of(r->f[10].data), 100);
+    assert_int_equal(number_of(r->f[11].data), 101);
+    fault_stats(d, &si, &so);
+    uint64_t frames = so.frames;
+    dev_send(d, f, sizeof(f), T0 + 6000); /* empty and clean: through */
+    assert_int_equal(r->n, 13);
+    fault_stats(d, &si, &so);
+    assert_int_equal(so.frames, frames);
+    assert_int_equal(dev_poll_at(d), DEV_NEVER);
+
+    /* a bad configuration changes nothing; nor does a device that is not
+     * a fault middleware take one */
+    struct fault_line_config bad = {.delay_us = 10, .jitter_us = 11};
+    assert_int_equal(fault_set(d, &bad, &loss), -EINVAL);
+    fault_get(d, &in, &out);
+    assert_int_equal(out.drop_ppm, 0);
+    assert_int_equal(fault_set(&r->dev, &clean, &clean), -EINVAL);
+    assert_int_equal(fault_get(&r->dev, &in, &out), -EINVAL);
+    dev_close(d);
+}
+
+static int
+words(struct fault_opts *o, const char *line, char *err, size_t len)
+{
+    static const char *const in_out[2] = {"in", "out"};
+
+    return fault_opt_parse_words(o, line, in_out, err, len);
+}
+
+/* ustack-ctl fault's words: NAME VALUE or NAME=VALUE, "off", '%'. */
+static void
+test_option_words(void **state)
+{
+    (void)state;
+    struct fault_opts o = {0};
+    char err[160];
+
+    assert_int_equal(words(&o, "loss 10%", err, sizeof(err)), 0);
+    assert_int_equal(o.dir[0].drop_ppm, 100000);
+    assert_int_equal(o.dir[1].drop_ppm, 100000);
+    assert_int_equal(words(&o, "loss=in:5%,out:1 --delay out:20/5 dup 0.5", err,
+                           sizeof(err)),
+                     0);
+    assert_int_equal(o.dir[0].drop_ppm, 50000);
+    assert_int_equal(o.dir[1].drop_ppm, 10000);
+    assert_int_equal(o.dir[0].delay_us, 0);
+    assert_int_equal(o.dir[1].delay_us, 20000);
+    assert_int_equal(o.dir[1].jitter_us, 5000);
+    assert_int_equal(o.dir[0].dup_ppm, 5000);
+    assert_int_equal(words(&o, "rate in:100", err, sizeof(err)), 0);
+    assert_int_equal(o.dir[0].rate_bps, 100000000);
+    assert_int_equal(o.dir[1].drop_ppm, 10000); /* not named: kept */
+    assert_int_equal(words(&o, "off", err, sizeof(err)), 0);
+    assert_true(fault_line_config_clean(&o.dir[0]) && fault_line_config_clean(&o.dir[1]));
+    assert_int_equal(words(&o, "off reorder 1", err, sizeof(err)), 0);
+    assert_int_equal(o.dir[1].reorder_ppm, 10000);
+
+    /* refused, saying why, o unchanged */
+    const struct {
+        const char *line, *why;
+    } bad[] = {
+        {"", "no settings"},
+        {"   ", "no settings"},
+        {"loss", "wants a value"},
+        {"bogus 1", "not one of"},
+        {"fault-seed 3", "not one of"},
+        {"loss 200", "--loss '200'"},
+        {"loss 5%%", "--loss"},
+        {"rate 10%", "--rate"},
+        {"delay 5/10", "jitter"},
+        {"loss in:5,in:6", "twice"},
+    };
+    struct fault_opts before = o;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        if (words(&o, bad[i].line, err, sizeof(err)) != -EINVAL)
+            fail_msg("'%s' accepted", bad[i].line);
+        if (!strstr(err, bad[i].why))
+            fail_msg("'%s': '%s' does not say '%s'", bad[i].line, err, bad[i].why);
+        assert_memory_equal(&o, &before, sizeof(o));
+    }
+    char longline[1100];
+    memset(longline, 'x', sizeof(longline) - 1);
+    longline[sizeof(longline) - 1] = '\0';
+    assert_int_equal(words(&o, longline, err, sizeof(err)), -EINVAL);
+}
+
+/* fault show's words for one direction. */
+static void
+test_option_fmt(void **state)
+{
+    (void)state;
+    char b[160];
+    struct fault_line_config c = {.drop_ppm = 100000,
+                                  .dup_ppm = 1,
+                                  .corrupt_ppm = 12345,
+                                  .delay_us = 20000,
+                                  .jitter_us = 1500,
+                                  .rate_bps = 1500000};
+
+    fault_opt_fmt(&c, b, sizeof(b));
+    assert_string_equal(b, "loss 10% dup 0.0001% reorder 0% corrupt 1.2345% delay 20ms "
+                           "jitter 1.5ms rate 1.5Mbit");
+    memset(&c, 0, sizeof(c));
+    fault_opt_fmt(&c, b, sizeof(b));
+    assert_string_equal(b, "loss 0% dup 0% reorder 0% corrupt 0% delay 0ms jitter 0ms "
+                           "rate unlimited");
+    c = (struct fault_line_config){.drop_ppm = FAULT_PPM_MAX, .rate_bps = 1000};
+    fault_opt_fmt(&c, b, sizeof(b));
+    assert_string_equal(b, "loss 100% dup 0% reorder 0% corrupt 0% delay 0ms jitter 0ms "
+                           "rate 0.001Mbit");
+    fault_opt_fmt(&c, b, 10); /* cut, terminated */
+    assert_int_equal(strlen(b), 9);
+}
+
 int
 main(void)
 {
@@ -599,6 +761,9 @@ main(void)
         cmocka_unit_test(test_same_seed),
         cmocka_unit_test(test_report_format),
         cmocka_unit_test(test_options),
+        cmocka_unit_test(test_live_set),
+        cmocka_unit_test(test_option_words),
+        cmocka_unit_test(test_option_fmt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -310,7 +310,7 @@ tcp_listening() {
     local i
     for ((i = 0; i < 250; i++)); do
         if [ "$3" = u ]; then
-            build/ustat 2>/dev/null | grep -q "LISTEN.*:$2 " && return 0
+            build/ustat -tl 2>/dev/null | grep -q "LISTEN.*:$2 " && return 0
         else
             ip netns exec "$1" ss -Htln "sport = :$2" 2>/dev/null | grep -q . && return 0
         fi

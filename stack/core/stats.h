@@ -2,8 +2,8 @@
  * stats.h - per-module counters.
  *
  * Owns: the list of every counter the engine keeps. Each drop has its own
- * reason counter so that `kill -USR1 $(pidof ustackd)` answers "where did my
- * packet go?". The lists below are the single source: the struct, the
+ * reason counter so that `ustat -s` (or SIGUSR1 to the daemon) answers
+ * "where did my packet go?". The lists below are the single source: the struct, the
  * printer and the by-name lookup used by tests are all generated from them.
  */
 #ifndef USTACK_CORE_STATS_H

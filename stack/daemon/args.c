@@ -89,10 +89,13 @@ static const char usage_text[] =
     "  --delay MS[/JITTER]  delay every frame MS ms, +- JITTER uniform (order kept)\n"
     "  --rate MBIT       send at MBIT Mbit/s; a backlog over 256 KiB is dropped\n"
     "  --fault-seed N    the faults' RNG seed; default derived from --seed\n"
+    "The same settings change while ustackd runs: ustack-ctl fault (root or\n"
+    "ustackd's uid).\n"
     "\n"
-    "Signals: SIGUSR1 prints the counters (and the faults, one line per\n"
-    "direction: \"fault in: frames=N sent=N dropped=N ...\"); SIGINT or\n"
-    "SIGTERM stops.\n";
+    "Watching: ustat (sockets and connections, like ss), ustat -s (the\n"
+    "counters, and the faults one line per direction: \"fault in: frames=N\n"
+    "sent=N dropped=N ...\"), ustat arp, ustat route. Signals: SIGUSR1 prints\n"
+    "the counters on stderr; SIGINT or SIGTERM stops.\n";
 
 enum {
     OPT_TAP = 256,

@@ -147,8 +147,9 @@ sockets(void)
                si->type == SOCK_DGRAM    ? "udp"
                : si->type == SOCK_STREAM ? "tcp"
                                          : "?",
-               si->id, si->owner_pid, si->owner_uid, si->state < 4 ? states[si->state] : "?",
-               si->rx_queued, ss_endpoint(si->laddr, si->lport, l, sizeof(l)),
+               si->id, si->owner_pid, si->owner_uid,
+               si->state < 4 ? states[si->state] : "?", si->rx_queued,
+               ss_endpoint(si->laddr, si->lport, l, sizeof(l)),
                ss_endpoint(si->raddr, si->rport, p, sizeof(p)));
     }
     free(rows);

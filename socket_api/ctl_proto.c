@@ -178,14 +178,14 @@ static void
 conn_info_fields(struct ctl_conn_info *t, uint32_t *f[CTL_CONN_INFO_N])
 {
     uint32_t *const v[CTL_CONN_INFO_N] = {
-        &t->state,     &t->flags,         &t->laddr,         &t->raddr,
-        &t->lport,     &t->rport,         &t->sock_id,       &t->owner_pid,
-        &t->owner_uid, &t->recv_q,        &t->send_q,        &t->timer,
-        &t->timer_ms,  &t->timer_retries, &t->rtt_us,        &t->rttvar_us,
-        &t->rto_us,    &t->snd_mss,       &t->rcv_mss,       &t->cwnd,
-        &t->ssthresh,  &t->snd_wscale,    &t->rcv_wscale,    &t->bytes_acked,
-        &t->bytes_received, &t->total_retrans, &t->snd_wnd, &t->rcv_wnd,
-        &t->unacked,   &t->options,
+        &t->state,          &t->flags,         &t->laddr,      &t->raddr,
+        &t->lport,          &t->rport,         &t->sock_id,    &t->owner_pid,
+        &t->owner_uid,      &t->recv_q,        &t->send_q,     &t->timer,
+        &t->timer_ms,       &t->timer_retries, &t->rtt_us,     &t->rttvar_us,
+        &t->rto_us,         &t->snd_mss,       &t->rcv_mss,    &t->cwnd,
+        &t->ssthresh,       &t->snd_wscale,    &t->rcv_wscale, &t->bytes_acked,
+        &t->bytes_received, &t->total_retrans, &t->snd_wnd,    &t->rcv_wnd,
+        &t->unacked,        &t->options,
     };
     memcpy(f, v, sizeof(v));
 }

@@ -57,7 +57,8 @@ us_text(enum ctl_text_what what, size_t *len)
         return NULL;
     }
     for (;;) {
-        struct ctl_msg m = {.h.type = CTL_TEXT, .u.text = {(uint32_t)what, (uint32_t)have}};
+        struct ctl_msg m = {.h.type = CTL_TEXT,
+                            .u.text = {(uint32_t)what, (uint32_t)have}};
         int r = ctl_call(&m, -1, &m, NULL, page, CTL_TEXT_MAX);
         if (r < 0) {
             free(page);
@@ -98,8 +99,8 @@ us_fault(const char *spec, char *msg, size_t msglen)
         return us_fail(-EFAULT);
     if (len == 0 || len > CTL_FAULT_SPEC_MAX)
         return us_fail(-EINVAL);
-    struct ctl_msg m = {.h.type = CTL_FAULT, .data = (const uint8_t *)spec,
-                        .data_len = len};
+    struct ctl_msg m = {
+        .h.type = CTL_FAULT, .data = (const uint8_t *)spec, .data_len = len};
     struct ctl_msg rep = {0};
     int r = ctl_call(&m, -1, &rep, NULL, reply, sizeof(reply));
     if (msglen && rep.h.type == CTL_FAULT) { /* a reply came */

@@ -84,10 +84,10 @@ const struct stats *stack_stats(const struct stack *s);
 struct stack_neigh {
     uint32_t addr;
     uint8_t mac[6];
-    uint8_t reachable;   /* 0: INCOMPLETE (being resolved) */
-    uint8_t tries;       /* requests sent while INCOMPLETE */
-    uint32_t left_ms;    /* until expiry (REACHABLE) or the next request */
-    uint32_t queued;     /* packets waiting for the address */
+    uint8_t reachable; /* 0: INCOMPLETE (being resolved) */
+    uint8_t tries;     /* requests sent while INCOMPLETE */
+    uint32_t left_ms;  /* until expiry (REACHABLE) or the next request */
+    uint32_t queued;   /* packets waiting for the address */
 };
 /* Fill up to max entries of the ARP cache; returns how many it holds. */
 size_t stack_neighbours(const struct stack *s, struct stack_neigh *out, size_t max);

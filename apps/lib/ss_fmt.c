@@ -75,8 +75,8 @@ ss_long(struct ss_opts *o, const char *name)
         const char *name;
         char letter;
     } longs[] = {
-        {"tcp", 't'},     {"udp", 'u'},      {"listening", 'l'}, {"all", 'a'},
-        {"numeric", 'n'}, {"info", 'i'},     {"extended", 'e'},  {"options", 'o'},
+        {"tcp", 't'},       {"udp", 'u'},     {"listening", 'l'}, {"all", 'a'},
+        {"numeric", 'n'},   {"info", 'i'},    {"extended", 'e'},  {"options", 'o'},
         {"processes", 'p'}, {"summary", 's'}, {"help", 'h'},
     };
     for (size_t i = 0; i < sizeof(longs) / sizeof(longs[0]); i++)
@@ -324,7 +324,8 @@ ss_tail(const struct ss_opts *o, bool has_pid, uint32_t pid, const char *comm,
 /* The columns, then the tail if any: no spaces at the end of the line. */
 static void
 ss_columns(const struct ss_opts *o, const char *netid, const char *state, uint32_t recv_q,
-           uint32_t send_q, const char *local, const char *peer, const char *tail, FILE *f)
+           uint32_t send_q, const char *local, const char *peer, const char *tail,
+           FILE *f)
 {
     if (ss_netid(o))
         fprintf(f, "%-5s ", netid);
@@ -359,8 +360,8 @@ ss_udp_line(const struct ss_opts *o, const struct ctl_sock_info *si, const char 
 {
     char l[32], p[32], tail[256];
 
-    ss_tail(o, true, (uint32_t)si->owner_pid, comm, NULL, true, si->owner_uid, si->id, tail,
-            sizeof(tail));
+    ss_tail(o, true, (uint32_t)si->owner_pid, comm, NULL, true, si->owner_uid, si->id,
+            tail, sizeof(tail));
     ss_columns(o, "udp", si->state == 2 ? "ESTAB" : "UNCONN", si->rx_queued, 0,
                ss_endpoint(si->laddr, si->lport, l, sizeof(l)),
                ss_endpoint(si->raddr, si->rport, p, sizeof(p)), tail, f);

@@ -27,14 +27,14 @@ enum ss_cmd {
 
 struct ss_opts {
     enum ss_cmd cmd;
-    bool tcp, udp;   /* -t, -u (neither: both) */
-    bool listening;  /* -l: listening sockets only */
-    bool all;        /* -a: every state */
-    bool numeric;    /* -n: accepted (there are no names to resolve) */
-    bool info;       /* -i */
-    bool extended;   /* -e */
-    bool timers;     /* -o */
-    bool processes;  /* -p */
+    bool tcp, udp;  /* -t, -u (neither: both) */
+    bool listening; /* -l: listening sockets only */
+    bool all;       /* -a: every state */
+    bool numeric;   /* -n: accepted (there are no names to resolve) */
+    bool info;      /* -i */
+    bool extended;  /* -e */
+    bool timers;    /* -o */
+    bool processes; /* -p */
 };
 
 /* argv as ustat takes it. 0; -1 with one line in err. */

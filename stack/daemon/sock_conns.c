@@ -15,8 +15,8 @@
 #include "proto/tcp_api.h"
 
 struct conns_walk {
-    uid_t uid;          /* who asks */
-    uint32_t first;     /* rows to skip */
+    uid_t uid;      /* who asks */
+    uint32_t first; /* rows to skip */
     struct ctl_conn_info *rows;
     size_t max, out;
     uint32_t seen;

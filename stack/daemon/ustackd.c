@@ -519,10 +519,14 @@ main(int argc, char **argv)
         return 1;
     }
     sock_table_attach(&d.socks, d.s);
-    d.admin = (struct admin){.s = d.s, .ctl = &d.ctl, .socks = &d.socks,
-                             .fault = d.fault, .cfg = &a.cfg, .ifname = a.tap};
-    d.ctl.admin = (struct ctl_admin){.ctx = &d.admin, .text = admin_text,
-                                     .fault_set = admin_fault_set};
+    d.admin = (struct admin){.s = d.s,
+                             .ctl = &d.ctl,
+                             .socks = &d.socks,
+                             .fault = d.fault,
+                             .cfg = &a.cfg,
+                             .ifname = a.tap};
+    d.ctl.admin = (struct ctl_admin){
+        .ctx = &d.admin, .text = admin_text, .fault_set = admin_fault_set};
     print_banner(&d, &a);
 
     rc = run(&d);

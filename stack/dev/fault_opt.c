@@ -292,9 +292,9 @@ fault_opt_parse_words(struct fault_opts *o, const char *line, const char *const 
             return -EINVAL;
         }
         if (strcmp(n, "fault-seed") == 0 || !fault_opt_known(n)) {
-            snprintf(err, errlen,
-                     "'%.64s' is not one of off, loss, dup, reorder, corrupt, delay, rate",
-                     n);
+            snprintf(
+                err, errlen,
+                "'%.64s' is not one of off, loss, dup, reorder, corrupt, delay, rate", n);
             return -EINVAL;
         }
         strip_percent(n, value, clean, sizeof(clean));
@@ -347,7 +347,8 @@ fault_opt_fmt(const struct fault_line_config *c, char *buf, size_t len)
     } else {
         snprintf(rate, sizeof(rate), "unlimited");
     }
-    snprintf(buf, len,
-             "loss %s%% dup %s%% reorder %s%% corrupt %s%% delay %sms jitter %sms rate %s",
-             loss, dup, reo, cor, delay, jitter, rate);
+    snprintf(
+        buf, len,
+        "loss %s%% dup %s%% reorder %s%% corrupt %s%% delay %sms jitter %sms rate %s",
+        loss, dup, reo, cor, delay, jitter, rate);
 }

@@ -144,7 +144,6 @@ uint32_t tcp_mss(const struct tcp_pcb *c);
  * uid), TCP_NODELAY, keepalive, congestion control. */
 void tcp_copy_options(struct stack *s, struct tcp_pcb *to, const struct tcp_pcb *from);
 
-
 /* ---- the engine's connection tables, for ustat (as the kernel's
  * inet_diag for ss): tcp_view.c ---- */
 /* Which record a row comes from. */
@@ -164,27 +163,27 @@ enum tcp_view_timer {
 
 /* One row: what ss shows of a connection. */
 struct tcp_view {
-    uint8_t kind;    /* enum tcp_view_kind */
-    uint8_t state;   /* enum tcp_state */
-    uint8_t timer;   /* enum tcp_view_timer */
-    uint8_t orphan;  /* no application holds it any more */
-    void *owner;     /* the socket layer's object; NULL for none */
+    uint8_t kind;   /* enum tcp_view_kind */
+    uint8_t state;  /* enum tcp_state */
+    uint8_t timer;  /* enum tcp_view_timer */
+    uint8_t orphan; /* no application holds it any more */
+    void *owner;    /* the socket layer's object; NULL for none */
     uint32_t laddr, raddr;
     uint16_t lport, rport;
     /* bytes the application has not read, bytes not yet acknowledged;
      * for a listener, connections waiting for accept() and the backlog */
     uint32_t recv_q, send_q;
-    uint32_t timer_ms;      /* until the timer fires */
-    uint32_t timer_retries; /* RTOs, probes or SYN,ACKs sent again */
+    uint32_t timer_ms;                    /* until the timer fires */
+    uint32_t timer_retries;               /* RTOs, probes or SYN,ACKs sent again */
     uint32_t bytes_acked, bytes_received; /* over the connection's life, mod 2^32 */
-    struct tcp_info_lite info; /* TCP_VIEW_PCB only; else zero */
+    struct tcp_info_lite info;            /* TCP_VIEW_PCB only; else zero */
 };
 
 /* Call fn for every connection the engine holds: blocks, newest first
  * (each listener followed by its SYN queue), then TIME-WAIT records. Stops early when fn
  * returns non-zero. Returns the rows visited. */
-size_t tcp_view_walk(const struct stack *s, int (*fn)(void *arg, const struct tcp_view *v),
-                     void *arg);
+size_t tcp_view_walk(const struct stack *s,
+                     int (*fn)(void *arg, const struct tcp_view *v), void *arg);
 /* "SYN-RECV": the state as ss prints it. */
 const char *tcp_view_state_name(int state);
 

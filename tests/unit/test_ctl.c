@@ -643,11 +643,11 @@ test_ctl_body_size(void **state)
                  * none; LIST rows: whole 32-byte rows; CONNS rows: whole
                  * 120-byte rows) */
                 int any = t == CTL_SENDTO || t == CTL_TEXT || t == CTL_FAULT;
-                int ok = (k == want || (has_data(t, dir) && k > want &&
-                                        (any || (t == CTL_LIST && (k - want) %
-                                                                      CTL_SOCK_INFO_LEN ==
-                                                                  0)))) &&
-                         !(t == CTL_FAULT && dir == CTL_REQUEST && k == 0);
+                int ok =
+                    (k == want ||
+                     (has_data(t, dir) && k > want &&
+                      (any || (t == CTL_LIST && (k - want) % CTL_SOCK_INFO_LEN == 0)))) &&
+                    !(t == CTL_FAULT && dir == CTL_REQUEST && k == 0);
                 if (rc != (ok ? 0 : -EBADMSG))
                     fail_msg("type %d dir %d body %zu (want %zu): %d", t, dir, k, want,
                              rc);
@@ -920,8 +920,8 @@ test_ctl_conns_and_text_pages(void **state)
     (void)state;
     static uint8_t b[CTL_HDR_LEN + 4 + CTL_TEXT_MAX + CTL_CONN_INFO_LEN + 1];
     struct ctl_msg d;
-    const size_t bad[] = {1, 119, 121, 239, CTL_CONNS_MAX * 120 + 1,
-                          (CTL_CONNS_MAX + 1) * 120};
+    const size_t bad[] = {
+        1, 119, 121, 239, CTL_CONNS_MAX * 120 + 1, (CTL_CONNS_MAX + 1) * 120};
     const size_t good[] = {0, 120, 240, CTL_CONNS_MAX * 120};
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -938,8 +938,8 @@ test_ctl_conns_and_text_pages(void **state)
     assert_int_equal(decode_n(b, n, CTL_REPLY, &d), 0);
     n = raw(b, CTL_TEXT, 0, 4 + CTL_TEXT_MAX + 1);
     assert_int_equal(decode_n(b, n, CTL_REPLY, &d), -EBADMSG);
-    struct ctl_msg m = {.h = {.type = CTL_TEXT}, .data = payload,
-                        .data_len = CTL_TEXT_MAX + 1};
+    struct ctl_msg m = {
+        .h = {.type = CTL_TEXT}, .data = payload, .data_len = CTL_TEXT_MAX + 1};
     assert_int_equal(ctl_encode(&m, CTL_REPLY, b, sizeof(b)), -EINVAL);
     m.h.type = CTL_CONNS;
     m.data_len = 121;
@@ -952,7 +952,7 @@ test_ctl_conn_info(void **state)
 {
     (void)state;
     struct ctl_conn_info ci, out;
-    uint32_t *f = (uint32_t *)&ci; /* thirty u32 and nothing else */
+    uint32_t *f = (uint32_t *)&ci;          /* thirty u32 and nothing else */
     uint8_t *b = malloc(CTL_CONN_INFO_LEN); /* exactly: ASan checks the bound */
 
     _Static_assert(sizeof(ci) == CTL_CONN_INFO_LEN, "thirty u32");

@@ -670,9 +670,8 @@ test_option_words(void **state)
     assert_int_equal(words(&o, "loss 10%", err, sizeof(err)), 0);
     assert_int_equal(o.dir[0].drop_ppm, 100000);
     assert_int_equal(o.dir[1].drop_ppm, 100000);
-    assert_int_equal(words(&o, "loss=in:5%,out:1 --delay out:20/5 dup 0.5", err,
-                           sizeof(err)),
-                     0);
+    assert_int_equal(
+        words(&o, "loss=in:5%,out:1 --delay out:20/5 dup 0.5", err, sizeof(err)), 0);
     assert_int_equal(o.dir[0].drop_ppm, 50000);
     assert_int_equal(o.dir[1].drop_ppm, 10000);
     assert_int_equal(o.dir[0].delay_us, 0);

@@ -18,8 +18,19 @@
 #include "lib/ss_fmt.h"
 
 /* enum tcp_state's numbers */
-enum { CLOSED, LISTEN, SYN_SENT, SYN_RECV, ESTAB, FW1, FW2, CLOSE_WAIT, CLOSING,
-       LAST_ACK, TIME_WAIT };
+enum {
+    CLOSED,
+    LISTEN,
+    SYN_SENT,
+    SYN_RECV,
+    ESTAB,
+    FW1,
+    FW2,
+    CLOSE_WAIT,
+    CLOSING,
+    LAST_ACK,
+    TIME_WAIT
+};
 
 static int
 parse(struct ss_opts *o, const char *line, char *err, size_t len)
@@ -67,8 +78,12 @@ test_args(void **state)
     const struct {
         const char *line, *why;
     } bad[] = {
-        {"-x", "'-x'"},        {"-tx", "'-x'"},         {"--bogus", "'--bogus'"},
-        {"bogus", "not a command"}, {"arp route", "one command"}, {"-s arp", "one command"},
+        {"-x", "'-x'"},
+        {"-tx", "'-x'"},
+        {"--bogus", "'--bogus'"},
+        {"bogus", "not a command"},
+        {"arp route", "one command"},
+        {"-s arp", "one command"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';
@@ -77,8 +92,8 @@ test_args(void **state)
             fail_msg("'%s': '%s' does not say '%s'", bad[i].line, err, bad[i].why);
     }
     /* --help documents every option */
-    const char *const opts[] = {"-t", "-u", "-l", "-a", "-n", "-i", "-e", "-o", "-p",
-                                "-s", "-h", "arp", "route", "sockets"};
+    const char *const opts[] = {"-t", "-u", "-l", "-a", "-n",  "-i",    "-e",
+                                "-o", "-p", "-s", "-h", "arp", "route", "sockets"};
     for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
         if (!strstr(ss_usage, opts[i]))
             fail_msg("--help does not mention %s", opts[i]);
@@ -88,9 +103,9 @@ static void
 test_states(void **state)
 {
     (void)state;
-    const char *const want[] = {"UNCONN",     "LISTEN",     "SYN-SENT",  "SYN-RECV",
-                                "ESTAB",      "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT",
-                                "CLOSING",    "LAST-ACK",   "TIME-WAIT"};
+    const char *const want[] = {"UNCONN",  "LISTEN",     "SYN-SENT",   "SYN-RECV",
+                                "ESTAB",   "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT",
+                                "CLOSING", "LAST-ACK",   "TIME-WAIT"};
     struct ss_opts def = {0}, l = {.listening = true}, a = {.all = true};
 
     for (uint32_t s = 0; s <= TIME_WAIT; s++)
@@ -206,12 +221,15 @@ test_lines(void **state)
                                .timer = 1,
                                .timer_ms = 200};
 
-    assert_string_equal(line(&o, &ci, "unc"),
-                        "ESTAB      3      1000   10.0.0.2:7            10.0.0.1:40000\n");
-    o = (struct ss_opts){.tcp = true, .processes = true, .timers = true, .extended = true};
-    assert_string_equal(line(&o, &ci, "unc"),
-                        "ESTAB      3      1000   10.0.0.2:7            10.0.0.1:40000      "
-                        "  users:((\"unc\",pid=4242)) timer:(on,200ms,0) uid:1000 sk:12\n");
+    assert_string_equal(
+        line(&o, &ci, "unc"),
+        "ESTAB      3      1000   10.0.0.2:7            10.0.0.1:40000\n");
+    o = (struct ss_opts){
+        .tcp = true, .processes = true, .timers = true, .extended = true};
+    assert_string_equal(
+        line(&o, &ci, "unc"),
+        "ESTAB      3      1000   10.0.0.2:7            10.0.0.1:40000      "
+        "  users:((\"unc\",pid=4242)) timer:(on,200ms,0) uid:1000 sk:12\n");
     assert_non_null(strstr(line(&o, &ci, ""), " users:((pid=4242)) "));
     /* another user's socket: no pid; an orphan: no socket at all */
     ci.flags = CTL_CONN_SOCK;
@@ -235,16 +253,23 @@ test_lines(void **state)
     FILE *f = fmemopen(hdr, sizeof(hdr), "w");
     ss_header(&o, f);
     fclose(f);
-    assert_int_equal(strncmp(hdr, "Netid State      Recv-Q Send-Q Local Address:Port", 49), 0);
+    assert_int_equal(
+        strncmp(hdr, "Netid State      Recv-Q Send-Q Local Address:Port", 49), 0);
 
-    struct ctl_sock_info si = {.id = 3, .owner_pid = 77, .owner_uid = 0, .state = 1,
-                               .laddr = 0, .lport = 9000, .rx_queued = 12};
+    struct ctl_sock_info si = {.id = 3,
+                               .owner_pid = 77,
+                               .owner_uid = 0,
+                               .state = 1,
+                               .laddr = 0,
+                               .lport = 9000,
+                               .rx_queued = 12};
     o = (struct ss_opts){.udp = true, .processes = true};
     f = fmemopen(hdr, sizeof(hdr), "w");
     ss_udp_line(&o, &si, "udp-echo-server", f);
     fclose(f);
-    assert_string_equal(hdr, "UNCONN     12     0      0.0.0.0:9000          0.0.0.0:*      "
-                             "       users:((\"udp-echo-server\",pid=77))\n");
+    assert_string_equal(hdr,
+                        "UNCONN     12     0      0.0.0.0:9000          0.0.0.0:*      "
+                        "       users:((\"udp-echo-server\",pid=77))\n");
 }
 
 int

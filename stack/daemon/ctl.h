@@ -7,15 +7,17 @@
  * one reply with the same seq.
  *
  * Each client's pid and uid are read once, with SO_PEERCRED, when it
- * connects: the uid decides privileged ports and what CTL_LIST shows; the
- * pid is recorded as the owner of the sockets it creates. A request about
+ * connects: the uid decides privileged ports, what CTL_LIST shows, whose
+ * pids CTL_CONNS shows, and whether CTL_FAULT may change the faults (root
+ * and the daemon's own uid; -EPERM for others); the pid is recorded as
+ * the owner of the sockets it creates. A request about
  * a socket carries the socket's descriptor (SCM_RIGHTS): no descriptor is
  * -EBADF, one that is not ours -ENOTSOCK. Every descriptor received is
  * closed once the request is served, used or not.
  *
  * Untrusted input: a message that is truncated, longer than CTL_MSG_MAX,
  * malformed, or carries descriptors it should not (more than one, or any
- * with CTL_SOCKET / CTL_LIST) is answered with status -EBADMSG (seq echoed
+ * with CTL_SOCKET, CTL_LIST, CTL_CONNS, CTL_TEXT, CTL_FAULT) is answered with status -EBADMSG (seq echoed
  * when the 16-byte header was there; type echoed when it is a known type,
  * else 0); another protocol version with -EPROTONOSUPPORT. After
  * CTL_BAD_STREAK_MAX such messages in a row the client is disconnected. A

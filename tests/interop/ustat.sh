@@ -17,6 +17,7 @@
 #            -i's fields present and sane (rto, rtt, mss, cwnd,
 #            bytes_acked of what was echoed), -o's timers (timewait, on),
 #            -p the owner's pid, -e uid and socket id, -u a UDP socket
+#   pages    600 connections at once (more than one CTL_CONNS reply) all listed
 #   texts    -s: the states summary and counters, with udp.rx_no_port that
 #            a datagram to a closed port provoked; arp: the kernel's MAC
 #            REACHABLE and 10.0.0.99 INCOMPLETE; route: the subnet and
@@ -126,7 +127,7 @@ check "LISTEN: echo-server's listener on :7 (ustat -tl)" \
 # ESTAB: a kernel nc that sent 5 bytes, got them back, and stays
 us_spawn "$ns" "$tmp/nc-estab.log" sh -c "(printf hello; sleep 60) | nc $stack 7"
 check "ESTAB: the kernel's connection to :7 (ustat -tn)" \
-    wait_line "^ESTAB +0 +0 +$stack:7 +$host:[0-9]+" -tn
+    wait_line "^ESTAB +0 +0 +$stack:7 +$host:[0-9]+$" -tn
 wait_for "$tmp/nc-estab.log" hello 10 || notok "nc got its echo"
 
 # CLOSE-WAIT: the kernel's FIN first; unc -l reads on with its input open
@@ -140,7 +141,7 @@ check "CLOSE-WAIT: unc -l after the kernel's FIN, data unread: 0" \
 us_spawn "$ns" "$tmp/unc-fw2.log" "$san/unc" "$host" 8200 </dev/null
 fw2_pid=$US_LAST_PID
 check "FIN-WAIT-2: unc's FIN acknowledged, the kernel not closing" \
-    wait_line "^FIN-WAIT-2 .*$host:8200 " -t
+    wait_line "^FIN-WAIT-2 .*$host:8200( |$)" -t
 check "-p: FIN-WAIT-2 belongs to unc, pid $fw2_pid" \
     eval "line_of 'FIN-WAIT-2 .*$host:8200 ' -tp | grep -q 'users:((\"unc\",pid=$fw2_pid))'"
 
@@ -155,14 +156,14 @@ check "orphan: unc -q 0 has exited, its FIN-WAIT-2 is listed without owner (-e: 
 # TIME-WAIT: unc's FIN, then the kernel's
 in_ns_t 20 "$san/unc" "$host" 8201 </dev/null >/dev/null 2>&1
 check "TIME-WAIT: unc closed first, then the kernel (ustat -ta)" \
-    wait_line "^TIME-WAIT +0 +0 +$stack:[0-9]+ +$host:8201 " -ta
+    wait_line "^TIME-WAIT +0 +0 +$stack:[0-9]+ +$host:8201$" -ta
 check "-o: TIME-WAIT has timer:(timewait,...)" \
     eval "line_of 'TIME-WAIT .*:8201 ' -tao | grep -qE 'timer:\(timewait,[0-9.]+(ms|sec|min)[0-9a-z]*,0\)'"
 
 # SYN-RECV: a SYN from an address whose ARP nobody answers
 in_ns_t 10 hping3 -q -S -c 1 -p 7 -a "$ghost" "$stack" >/dev/null 2>&1
 check "SYN-RECV: hping3's SYN from $ghost on the listener's queue (ustat -ta)" \
-    wait_line "^SYN-RECV +0 +0 +$stack:7 +$ghost:[0-9]+" -ta
+    wait_line "^SYN-RECV +0 +0 +$stack:7 +$ghost:[0-9]+$" -ta
 check "-o: SYN-RECV retransmits its SYN,ACK: timer:(on,...)" \
     eval "line_of 'SYN-RECV ' -tao | grep -qE 'timer:\(on,[0-9.]+(ms|sec)[0-9a-z]*,[0-9]+\)'"
 
@@ -212,6 +213,26 @@ check "-ul: the UDP socket on :9000, UNCONN, pid $upid" \
 check "-u (default): no unconnected UDP socket" no_line ':9000 ' -u
 check "-a: both protocols, with a Netid column" \
     eval "ustat -a | grep -qE '^udp +UNCONN .*:9000 ' && ustat -a | grep -qE '^tcp +LISTEN .*:7 '"
+
+# ---- more connections than one reply holds (CTL_CONNS pages of 256) -----------
+
+spawn_app "echo-server -m poll" "$tmp/echo-poll.log" "echoing on" \
+    "$san/echo-server" -p 7100 -m poll || exit 1
+many=600
+us_spawn "$ns" "$tmp/many.log" "$py" -c '
+import socket, sys, threading
+held = []
+for i in range(int(sys.argv[3])):
+    held.append(socket.create_connection((sys.argv[1], int(sys.argv[2]))))
+print("connected", len(held), flush=True)
+threading.Event().wait()
+' "$stack" 7100 "$many"
+many_pid=$US_LAST_PID
+wait_for "$tmp/many.log" connected 60 || notok "the kernel opens $many connections"
+n_many() { ustat -tn | grep -cE "^ESTAB .*$stack:7100 "; }
+check "pages: all $many connections to :7100 listed ($(n_many))" \
+    eval '[ "$(n_many)" -eq "$many" ]'
+us_stop "$many_pid" TERM
 
 # ---- texts -------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "run.sh: creating a TAP device needs root: sudo make run" >&2
     exit 1
 fi
-for b in build/ustackd build/ustack-services build/ustat; do
+for b in build/ustackd build/ustack-services build/ustat build/ustack-ctl; do
     if [ ! -x "$b" ]; then
         echo "run.sh: $b is missing: run make first" >&2
         exit 1
@@ -113,13 +113,15 @@ discard 9, daytime 13, chargen 19 and UDP echo 7. In another terminal try:
     nc -u $STACK_ADDR 7              # UDP echo
     ping $STACK_ADDR
     arping -I $TAP $STACK_ADDR
-    build/ustat                   # the daemon's sockets, like ss -tuan
+    build/ustat -tuan             # sockets and connections, like ss -tuan
+    build/ustat -s                # the counters: every drop by reason
+    build/ustack-ctl fault loss 5%   # drop 5% each way from now on (fault off)
     build/unc ${HOST_ADDR%/*} PORT       # netcat over ustack (nc -l PORT here)
     build/echo-client -n 10M $STACK_ADDR 7   # throughput, through the daemon
   (run them in the same network namespace as this script)
 ${env_hint}  control socket: $CTL
   capture: $PCAP (tshark -r $PCAP)
-  counters: kill -USR1 $daemon_pid
+  counters: build/ustat -s (or kill -USR1 $daemon_pid)
   Ctrl-C stops.
 MSG
 else

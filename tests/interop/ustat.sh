@@ -7,7 +7,9 @@
 # sanitizer build of ustackd on ustap0 at 10.0.0.2/24, the kernel at
 # 10.0.0.1/24. Checks:
 #   states   LISTEN (echo-server); ESTAB (a kernel nc held open);
-#            CLOSE-WAIT (the kernel closes first, unc -l does not);
+#            CLOSE-WAIT (the kernel closes first, unc -l does not), then
+#            LAST-ACK (unc's FIN, with every frame in dropped by
+#            ustack-ctl fault loss in:100) and gone once the faults are off;
 #            FIN-WAIT-2 (unc closes first, the kernel does not) with its
 #            owner, and again as an orphan once unc has exited (-e says
 #            orphan, -p no owner); TIME-WAIT (unc closes first, then the
@@ -131,7 +133,14 @@ check "ESTAB: the kernel's connection to :7 (ustat -tn)" \
 wait_for "$tmp/nc-estab.log" hello 10 || notok "nc got its echo"
 
 # CLOSE-WAIT: the kernel's FIN first; unc -l reads on with its input open
-us_spawn "$ns" "$tmp/unc-cw.log" sh -c "sleep 60 | $san/unc -l 8100"
+# (a pipe its parent closes on SIGUSR1: then unc sends its FIN)
+us_spawn "$ns" "$tmp/unc-cw.log" "$py" -c '
+import signal, subprocess, sys
+p = subprocess.Popen(sys.argv[1:], stdin=subprocess.PIPE)
+signal.signal(signal.SIGUSR1, lambda *a: p.stdin.close())
+sys.exit(p.wait())
+' "$san/unc" -l 8100
+cw_pid=$US_LAST_PID
 wait_line '^LISTEN .*:8100 ' -tl >/dev/null
 in_ns_t 10 sh -c "printf bye | nc -N -q 30 $stack 8100" >/dev/null 2>&1 &
 check "CLOSE-WAIT: unc -l after the kernel's FIN, data unread: 0" \
@@ -214,6 +223,27 @@ check "-u (default): no unconnected UDP socket" no_line ':9000 ' -u
 check "-a: both protocols, with a Netid column" \
     eval "ustat -a | grep -qE '^udp +UNCONN .*:9000 ' && ustat -a | grep -qE '^tcp +LISTEN .*:7 '"
 
+# LAST-ACK: every frame in dropped (ustack-ctl), then unc's FIN after the
+# kernel's: its ACK never comes, until the faults are off again
+out=$(in_ns "$san/ustack-ctl" fault loss in:100 2>&1)
+check "ustack-ctl fault loss in:100: in only" \
+    eval "grep -q '^in: *loss 100% ' <<<\"\$out\" && grep -q '^out: *loss 0% ' <<<\"\$out\""
+kill -USR1 "$cw_pid"
+check "LAST-ACK: unc's FIN after the kernel's, its ACK dropped (ustat -to)" \
+    wait_line "^LAST-ACK +0 +[0-9]+ +$stack:8100 .*timer:\(on," -to
+in_ns "$san/ustack-ctl" fault off >/dev/null
+gone_last_ack() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        ustat -ta | grep -q '^LAST-ACK ' || return 0
+        sleep 0.1
+    done
+    ustat -tao | sed 's/^/#   /'
+    return 1
+}
+check "LAST-ACK: gone once the faults are off (the FIN sent again is acknowledged)" \
+    gone_last_ack
+
 # ---- more connections than one reply holds (CTL_CONNS pages of 256) -----------
 
 spawn_app "echo-server -m poll" "$tmp/echo-poll.log" "echoing on" \
@@ -279,16 +309,21 @@ print("sent", flush=True)
 ' "$stack" 8300 "$tmp/data"
 tx_pid=$US_LAST_PID
 sleep 0.3
+# fault_ratio DIR: "dropped frames" of that direction in $shown
+fault_ratio() {
+    sed -n "s/^fault $1: frames=\([0-9]*\) .*dropped=\([0-9]*\) .*/\2 \1/p" <<<"$shown"
+}
+shown=$(in_ns "$san/ustack-ctl" fault show) # what LAST-ACK's loss left
+read -r d0_in f0_in <<<"$(fault_ratio in)"
 out=$(in_ns "$san/ustack-ctl" fault loss 10% 2>&1)
 check "ustack-ctl fault loss 10%: accepted, both directions at 10%" \
     eval "grep -q '^in: *loss 10% ' <<<\"\$out\" && grep -q '^out: *loss 10% ' <<<\"\$out\""
 sleep 1
 shown=$(in_ns "$san/ustack-ctl" fault show)
 printf '%s\n' "$shown" | sed 's/^/#   /'
-fault_ratio() { # DIR: "dropped frames"
-    sed -n "s/^fault $1: frames=\([0-9]*\) .*dropped=\([0-9]*\) .*/\2 \1/p" <<<"$shown"
-}
 read -r d_in f_in <<<"$(fault_ratio in)"
+d_in=$((d_in - d0_in))
+f_in=$((f_in - f0_in))
 check "fault in: enough frames to judge the rate while loss was on ($f_in >= 300)" \
     test "${f_in:-0}" -ge 300
 check "fault in: dropped near 10% ($d_in of $f_in: 5..16%)" \

@@ -23,7 +23,9 @@
 #   texts    -s: the states summary and counters, with udp.rx_no_port that
 #            a datagram to a closed port provoked; arp: the kernel's MAC
 #            REACHABLE and 10.0.0.99 INCOMPLETE; route: the subnet and
-#            the default route
+#            the default route; CTL_TEXT and CTL_FAULT requests that make
+#            no sense (no such text, past its end, a bad setting) get EINVAL
+#            and the daemon answers on
 #   faults   loss 10% turned on with ustack-ctl during a paced kernel ->
 #            unc transfer: the fault lines' drops are near 10% (5..16%) of
 #            frames; off again; the transfer completes byte-identical;
@@ -286,6 +288,34 @@ check "route: the subnet, with our source address" \
 check "route: the default route via $host" eval "ustat route | grep -q '^default via $host dev $tap'"
 check "ustat bogus: refused with a reason, exit 2" \
     eval "ustat bogus 2>&1 | grep -q 'not a command'; [ \"\${PIPESTATUS[0]}\" = 2 ]"
+
+# requests about the daemon that make no sense: an error reply each, and
+# the daemon answers on
+bad_admin() {
+    in_ns_t 10 "$py" - "$USTACK_CTL" <<'PY'
+import errno, socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+def ask(mtype, body, seq):
+    s.send(struct.pack("=HBBIIi", 0x5553, 2, mtype, 16 + len(body), seq, 0) + body)
+    r = s.recv(70000)
+    return struct.unpack("=HBBIIi", r[:16])[5], r[16:]
+CONNS, TEXT, FAULT = 16, 17, 18
+ok = True
+for what, off in ((0, 0), (99, 0), (1, 1 << 30)):
+    st, _ = ask(TEXT, struct.pack("=II", what, off), 1)
+    ok &= st == -errno.EINVAL
+st, msg = ask(FAULT, b"loss lots", 2)
+ok &= st == -errno.EINVAL and b"--loss 'lots'" in msg
+st, _ = ask(CONNS, struct.pack("=I", 1 << 30), 3)  # past the end: no rows
+ok &= st == 0
+st, text = ask(TEXT, struct.pack("=II", 3, 0), 4)
+ok &= st > 0 and b"dev" in text
+print("fine" if ok else "wrong")
+PY
+}
+check "CTL_TEXT of no text or past its end, CTL_FAULT nonsense: EINVAL, and answered after" \
+    eval '[ "$(bad_admin)" = fine ]'
 
 # ---- faults changed while the daemon runs -------------------------------------
 

@@ -37,7 +37,10 @@ stats_get(const struct stats *st, const char *name)
 }
 
 /* The counters that count input dropped for a reason (the rest count
- * traffic, events and what was sent). */
+ * traffic, events and what was sent). Not here: counters of input that
+ * was still taken (tcp.rx_dup_data: the new part of the segment is;
+ * tcp.rx_syn_queue_full, tcp.mem_refused: a SYN cookie answers;
+ * tcp.rx_sack_bad: only the block is ignored). */
 /* clang-format off */
 static const char *const drop_names[] = {
     "eth.rx_runt", "eth.rx_too_long", "eth.rx_not_for_us", "eth.rx_unknown_type",
@@ -50,11 +53,11 @@ static const char *const drop_names[] = {
     "udp.rx_bad_len", "udp.rx_bad_cksum", "udp.rx_no_port", "udp.rx_queue_full",
     "udp.rx_no_mem", "tcp.rx_bad_len", "tcp.rx_bad_doff", "tcp.rx_bad_cksum",
     "tcp.rx_bad_opt", "tcp.rx_no_conn", "tcp.rx_bcast", "tcp.rx_out_of_window",
-    "tcp.rx_ooo_dropped", "tcp.rx_dup_data", "tcp.rx_rst_challenged",
+    "tcp.rx_ooo_dropped", "tcp.rx_rst_challenged",
     "tcp.rx_syn_challenged", "tcp.rx_ack_challenged", "tcp.rx_ack_unsent", "tcp.rx_paws",
-    "tcp.rx_syn_queue_full", "tcp.rx_accept_queue_full", "tcp.rx_icmp_short",
+    "tcp.rx_accept_queue_full", "tcp.rx_icmp_short",
     "tcp.rx_icmp_no_conn", "tcp.rx_icmp_bad_seq", "tcp.rx_icmp_pmtu_stale",
-    "tcp.rx_icmp_pmtu_handshake", "tcp.rx_sack_bad", "tcp.mem_refused",
+    "tcp.rx_icmp_pmtu_handshake",
     "tcp.rx_ooo_ranges_full", "tcp.syncookies_bad",
 };
 /* clang-format on */

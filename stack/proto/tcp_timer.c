@@ -138,7 +138,7 @@ tcp_timer_rexmt(struct stack *s, struct tcp_pcb *c)
     if (c->sb.seg && c->backoff == 0)
         tcp_sack_undo_arm(c); /* the timeout may prove spurious */
     tcp_cc_timeout(s, c);
-    stack_why(s, WHY_RTO, c->retransmits + 1, (uint32_t)(tcp_backed_off_rto(c) / 1000),
+    stack_why(s, WHY_RTO, c->backoff + 1u, (uint32_t)(tcp_backed_off_rto(c) / 1000),
               c->cwnd / c->snd_mss);
     c->backoff++;            /* RFC 6298 §5.5 */
     tcp_pmtu_rto(s, c);      /* a black hole may be eating big segments */

@@ -12,7 +12,8 @@ reason the capture's notes must name:
   SYN to port 81         -> RST: no listener on port 81
   IPv4, bad checksum     -> dropped: ipv4.rx_bad_cksum
   SYN, ACK on port 7     -> SYN-ACK passive open; then data nobody ACKs:
-                            retransmission after RTO
+                            fast retransmit after 3 dup ACKs, then
+                            retransmissions after RTO
   ACK of all, window 0   -> zero-window probes
   SYN in ESTABLISHED     -> challenge ACK (RFC 5961 4)
   data beyond the window -> ACK: segment outside the window, dropped
@@ -64,6 +65,8 @@ def main():
 
         una = isn + 1
         seg(1.010, "A", syn + 1, una, 2920)            # established: 2 segments go
+        for i in range(3):                              # 3 dup ACKs: fast retransmit
+            seg(1.050 + i / 100, "A", syn + 1, una, 2920)
         seg(2.500, "A", syn + 1, una + 2920, 0)        # all acked, window shut
         seg(5.000, "S", syn + 1, 0, 2920)              # SYN: challenge ACK
         seg(5.100, "PA", syn + 1 + 100000, una + 2920, 0, b"z" * 10)  # not in window

@@ -9,7 +9,8 @@
 #    open, delayed ACK, window update, SACK recovery, tail loss probe;
 #  - a peer made up by tests/replay/notes-input.py (scapy), for what the
 #    recordings lack: ARP and echo replies, ICMP port unreachable, RST for
-#    no listener, RTO retransmissions, zero-window probes, a challenge
+#    no listener, fast retransmit without SACK, RTO retransmissions,
+#    zero-window probes, a challenge
 #    ACK, and received frames dropped (bad checksum, outside the window).
 #    Its run is made twice: the two files must be the same, byte for byte.
 # The comments are read as Wireshark shows them:
@@ -147,6 +148,8 @@ expect() {
 expect 2 "SYN-ACK: passive open (RFC 9293 3.5)"
 expect 2 "ACK: delayed, 2nd segment (RFC 1122 4.2.3.2)"
 expect 2 "retransmission #1 after RTO 200 ms (RFC 6298 5.5), cwnd 1 MSS"
+expect 2 "retransmission #2 after RTO 400 ms (RFC 6298 5.5), cwnd 1 MSS"
+expect 2 "fast retransmit after 3 dup ACKs (RFC 5681 3.2)"
 expect 2 "SACK recovery retransmission (RFC 6675"
 expect 2 "tail loss probe (RFC 8985 7)"
 expect 2 "zero-window probe #2"

@@ -51,6 +51,7 @@ test_shb(void **state)
 {
     uint8_t b[128];
     ssize_t n = pcapng_shb(b, sizeof(b), "ustack");
+    /* clang-format off */
     static const uint8_t want[] = {
         0x0a, 0x0d, 0x0d, 0x0a, 44, 0, 0, 0,             /* type, length */
         0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0,              /* magic, 1.0 */
@@ -59,6 +60,7 @@ test_shb(void **state)
         0, 0, 0, 0,                                      /* opt_endofopt */
         44, 0, 0, 0,
     };
+    /* clang-format on */
 
     (void)state;
     assert_int_equal(n, sizeof(want));
@@ -74,6 +76,7 @@ test_idb(void **state)
 {
     uint8_t b[128];
     ssize_t n = pcapng_idb(b, sizeof(b), 65535, "tap0");
+    /* clang-format off */
     static const uint8_t want[] = {
         1, 0, 0, 0, 40, 0, 0, 0,                /* type, length */
         1, 0, 0, 0, 0xff, 0xff, 0, 0,           /* Ethernet, reserved, snaplen */
@@ -82,6 +85,7 @@ test_idb(void **state)
         0, 0, 0, 0,                             /* opt_endofopt */
         40, 0, 0, 0,
     };
+    /* clang-format on */
 
     (void)state;
     assert_int_equal(n, sizeof(want));
@@ -100,8 +104,8 @@ test_epb_with_comment(void **state)
     check_frame_of_block(b, n, PCAPNG_EPB_TYPE);
     assert_int_equal(n, 60);
     assert_int_equal((size_t)n, pcapng_epb_size(5, "hi"));
-    assert_int_equal(le32(b + 8), 0);   /* interface 0 */
-    assert_int_equal(le32(b + 12), 5);  /* timestamp, upper half first */
+    assert_int_equal(le32(b + 8), 0);  /* interface 0 */
+    assert_int_equal(le32(b + 12), 5); /* timestamp, upper half first */
     assert_int_equal(le32(b + 16), 7);
     assert_int_equal(le32(b + 20), 5);  /* captured */
     assert_int_equal(le32(b + 24), 60); /* original length */

@@ -46,6 +46,9 @@ why_fmt(const struct why *w, char *buf, size_t len)
         snprintf(buf, len, "SYN-ACK: SYN cookie, queue full (RFC 4987 3.6)");
         break;
     case WHY_ACK: snprintf(buf, len, "ACK"); break;
+    case WHY_ACK_SYN_ACK:
+        snprintf(buf, len, "ACK: the peer's SYN-ACK, established (RFC 9293 3.5)");
+        break;
     case WHY_ACK_DELAYED_2ND:
         snprintf(buf, len, "ACK: delayed, 2nd segment (RFC 1122 4.2.3.2)");
         break;
@@ -139,6 +142,7 @@ why_fits_tcp(enum why_kind kind, int data, int syn)
     case WHY_TLP:
     case WHY_PERSIST_FORCE: return data && !syn;
     case WHY_ACK:
+    case WHY_ACK_SYN_ACK:
     case WHY_ACK_DELAYED_2ND:
     case WHY_ACK_DELAYED_TIMER:
     case WHY_ACK_OOO:

@@ -26,7 +26,7 @@
     X(ARP_REQUEST) X(ARP_REPLY) X(ARP_ANNOUNCE) X(ARP_RESOLVED)                          \
     X(ECHO_REPLY) X(ECHO_REQUEST) X(ICMP_UNREACH) X(ICMP_TIME_EXCEEDED) X(UDP_DATA)      \
     X(SYN) X(SYN_ACK) X(SYN_ACK_COOKIE)                                                  \
-    X(ACK) X(ACK_DELAYED_2ND) X(ACK_DELAYED_TIMER) X(ACK_OOO) X(ACK_HOLE_FILLED)        \
+    X(ACK) X(ACK_SYN_ACK) X(ACK_DELAYED_2ND) X(ACK_DELAYED_TIMER) X(ACK_OOO) X(ACK_HOLE_FILLED)        \
     X(ACK_FIN) X(ACK_UNSENT) X(ACK_OUT_OF_WINDOW) X(CHALLENGE_ACK) X(WINDOW_UPDATE)      \
     X(TIME_WAIT_ACK)                                                                     \
     X(DATA) X(DATA_APP) X(FIN_APP) X(RETRANSMIT) X(RTO) X(FAST_RETRANSMIT)               \

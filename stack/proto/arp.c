@@ -111,7 +111,7 @@ arp_update(struct stack *s, struct arp_entry *e, const uint8_t mac[6])
     while (q) {
         struct pkb *next = q->next;
         q->next = NULL;
-        stack_why(s, WHY_ARP_RESOLVED, 0, 0, 0);
+        s->why = q->why.kind ? q->why : (struct why){.kind = WHY_ARP_RESOLVED};
         eth_output(s, q, e->mac, ETH_TYPE_IPV4);
         q = next;
     }
@@ -189,6 +189,7 @@ arp_output(struct stack *s, struct pkb *p, uint32_t next_hop)
 {
     struct arp_entry *e = arp_find(s, next_hop);
 
+    p->why = s->why; /* the request below has its own */
     if (e && e->state == ARP_REACHABLE) {
         e->used_us = s->now_us;
         return eth_output(s, p, e->mac, ETH_TYPE_IPV4);

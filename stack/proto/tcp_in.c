@@ -206,6 +206,7 @@ tcp_syn_sent_input(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
     }
     c->t_rexmt = 0;
     c->backoff = 0;
+    stack_why(s, WHY_ACK_SYN_ACK, 0, 0, 0);
     c->ack_now = 1;
     tcp_established(s, c, "SYN,ACK");
     tcp_syn_ack_text(s, c, g);

@@ -6,7 +6,8 @@
 # Two sources, both replays with a virtual clock (no network, no root):
 #  - the TCP captures of pcaps/ through tcp_scenario --replay --pcap OUT
 #    (they still match byte for byte with a capture in the chain): passive
-#    open, delayed ACK, window update, SACK recovery, tail loss probe;
+#    and active open, delayed ACK, window update, SACK recovery, tail loss
+#    probe, a SYN that waited for ARP keeping its own reason;
 #  - a peer made up by tests/replay/notes-input.py (scapy), for what the
 #    recordings lack: ARP and echo replies, ICMP port unreachable, RST for
 #    no listener, fast retransmit without SACK, RTO retransmissions,
@@ -72,7 +73,7 @@ every_sent_has_reason() {
 all="$tmp/all.txt"
 : >"$all"
 for name in tcp-handshake tcp-transfer tcp-zero-window tcp-retransmit tcp-sack-recovery \
-    tcp-tail-loss; do
+    tcp-tail-loss tcp-connect tcp-close-us-first tcp-close-peer-first; do
     in=pcaps/$name.pcap out=$tmp/$name.pcapng
     [ -f "$in" ] || { notok "$in is missing"; continue; }
     if "$tool" --replay "$in" --pcap "$out" --scenario "$name" "${settings[@]}" \
@@ -146,6 +147,10 @@ expect() {
     fi
 }
 expect 2 "SYN-ACK: passive open (RFC 9293 3.5)"
+expect 2 "SYN: active open (RFC 9293 3.5)"
+expect 2 "ACK: the peer's SYN-ACK, established (RFC 9293 3.5)"
+expect 2 "ARP request: who has 10.0.0.1 (RFC 826)"
+expect 2 "FIN: app closed"
 expect 2 "ACK: delayed, 2nd segment (RFC 1122 4.2.3.2)"
 expect 2 "retransmission #1 after RTO 200 ms (RFC 6298 5.5), cwnd 1 MSS"
 expect 2 "retransmission #2 after RTO 400 ms (RFC 6298 5.5), cwnd 1 MSS"

@@ -64,6 +64,9 @@ why_fmt(const struct why *w, char *buf, size_t len)
     case WHY_ACK_FIN:
         snprintf(buf, len, "ACK: the peer's FIN (RFC 9293 3.10.7.4)");
         break;
+    case WHY_ACK_PAWS:
+        snprintf(buf, len, "ACK: old timestamp, segment dropped (RFC 7323 5.3 R1)");
+        break;
     case WHY_ACK_OUT_OF_WINDOW:
         snprintf(buf, len, "ACK: segment outside the window (RFC 9293 3.10.7.4)");
         break;
@@ -113,6 +116,11 @@ why_fmt(const struct why *w, char *buf, size_t len)
     case WHY_RST_NO_LISTENER:
         snprintf(buf, len, "RST: no listener on port %u (RFC 9293 3.10.7.1)", a);
         break;
+    case WHY_RST_LISTEN_ACK:
+        snprintf(buf, len,
+                 "RST: an ACK to listening port %u, no connection (RFC 9293 3.10.7.2)",
+                 a);
+        break;
     case WHY_RST_BAD_ACK:
         snprintf(buf, len, "RST: unacceptable ACK (RFC 9293 3.10.7.3)");
         break;
@@ -149,6 +157,7 @@ why_fits_tcp(enum why_kind kind, int data, int syn)
     case WHY_ACK_HOLE_FILLED:
     case WHY_ACK_FIN:
     case WHY_ACK_UNSENT:
+    case WHY_ACK_PAWS:
     case WHY_ACK_OUT_OF_WINDOW:
     case WHY_CHALLENGE_ACK:
     case WHY_WINDOW_UPDATE:

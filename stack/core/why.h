@@ -27,12 +27,12 @@
     X(ECHO_REPLY) X(ECHO_REQUEST) X(ICMP_UNREACH) X(ICMP_TIME_EXCEEDED) X(UDP_DATA)      \
     X(SYN) X(SYN_ACK) X(SYN_ACK_COOKIE)                                                  \
     X(ACK) X(ACK_SYN_ACK) X(ACK_DELAYED_2ND) X(ACK_DELAYED_TIMER) X(ACK_OOO) X(ACK_HOLE_FILLED)        \
-    X(ACK_FIN) X(ACK_UNSENT) X(ACK_OUT_OF_WINDOW) X(CHALLENGE_ACK) X(WINDOW_UPDATE)      \
+    X(ACK_FIN) X(ACK_PAWS) X(ACK_UNSENT) X(ACK_OUT_OF_WINDOW) X(CHALLENGE_ACK) X(WINDOW_UPDATE)      \
     X(TIME_WAIT_ACK)                                                                     \
     X(DATA) X(DATA_APP) X(FIN_APP) X(RETRANSMIT) X(RTO) X(FAST_RETRANSMIT)               \
     X(PARTIAL_ACK) X(SACK_RETRANSMIT) X(TLP) X(ZERO_WINDOW_PROBE) X(PERSIST_FORCE)       \
     X(KEEPALIVE)                                                                         \
-    X(RST_NO_LISTENER) X(RST_BAD_ACK) X(RST_ABORT) X(RST_OTHER)
+    X(RST_NO_LISTENER) X(RST_LISTEN_ACK) X(RST_BAD_ACK) X(RST_ABORT) X(RST_OTHER)
 /* clang-format on */
 
 #define WHY_ENUM_(k) WHY_##k,

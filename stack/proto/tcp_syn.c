@@ -482,6 +482,7 @@ tcp_syn_listen_input(struct stack *s, struct tcp_pcb *l, const struct tcp_repr *
             }
             return c;
         }
+        stack_why(s, WHY_RST_LISTEN_ACK, h->dport, 0, 0);
         tcp_send_rst(s, dst, src, h->dport, h->sport, h->ack, 0, 0);
         return NULL;
     }

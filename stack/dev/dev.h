@@ -131,7 +131,7 @@ dev_close(struct dev *d)
  * is missing: root/CAP_NET_ADMIN, /dev/net/tun, ...) into err. */
 struct dev *tap_open(const char *name, char *err, size_t errlen);
 
-/* Frames of a pcap file (DLT_EN10MB), in order, with their timestamps in
+/* Frames of a pcap or pcapng file (DLT_EN10MB, read by libpcap), in order, with their timestamps in
  * microseconds. send() records nothing and succeeds. */
 struct dev *replay_open(const char *path, char *err, size_t errlen);
 

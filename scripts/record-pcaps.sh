@@ -8,7 +8,10 @@
 # our temp dir, never another daemon's) writing pcaps/NAME.pcap, the kernel on the host side running one of its own
 # tools, then SIGINT so the daemon flushes the capture. The
 # replay tier (tests/replay/run.sh) feeds these back with the same
-# settings; pcaps/README.md says what each one shows.
+# settings; pcaps/README.md says what each one shows. A capture made now
+# is pcapng (a comment on every frame, stack/dev/capture.c) under the
+# same .pcap name; the replay tools (libpcap) and the fuzz seed scripts
+# (tests/fuzz/capfile.py) read it as they read the classic pcap files.
 #
 # The TCP captures (tcp-*) are not made through ustackd: when an
 # application reads or writes there depends on scheduling, and such a

@@ -141,10 +141,9 @@ stack_clock(struct stack *s, uint64_t now_us)
         s->now_us = now_us;
 }
 
-void
-stack_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us)
+static void
+stack_input_frame(struct stack *s, const uint8_t *frame, size_t len)
 {
-    stack_clock(s, now_us);
     if (len > (size_t)s->cfg.mtu + ETH_HDR_LEN + 4) {
         s->stats.eth.rx_frames++;
         s->stats.eth.rx_too_long++;
@@ -160,10 +159,35 @@ stack_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us)
     eth_input(s, p);
 }
 
+/* With a capture on the device, the received frame's note is the drop
+ * counter its processing moved ("dropped: tcp.rx_bad_cksum"), or none. */
+void
+stack_input(struct stack *s, const uint8_t *frame, size_t len, uint64_t now_us)
+{
+    stack_clock(s, now_us);
+    s->why.kind = WHY_NONE;
+    if (!dev_wants_notes(s->dev)) {
+        stack_input_frame(s, frame, len);
+        s->why.kind = WHY_NONE;
+        return;
+    }
+    struct stats before = s->stats;
+    char note[96];
+    const char *drop;
+
+    stack_input_frame(s, frame, len);
+    s->why.kind = WHY_NONE;
+    drop = stats_first_drop(&before, &s->stats);
+    if (drop)
+        snprintf(note, sizeof(note), "dropped: %s", drop);
+    dev_note(s->dev, DEV_NOTE_RX, drop ? note : NULL);
+}
+
 void
 stack_poll(struct stack *s, uint64_t now_us)
 {
     stack_clock(s, now_us);
+    s->why.kind = WHY_NONE;
     if (!s->announced) {
         s->announced = 1;
         icmp_init(s);
@@ -173,6 +197,7 @@ stack_poll(struct stack *s, uint64_t now_us)
     arp_poll(s);
     ip_reass_poll(s);
     tcp_poll(s);
+    s->why.kind = WHY_NONE;
 }
 
 uint64_t
@@ -220,12 +245,18 @@ stack_ping(struct stack *s, uint32_t dst, uint16_t id, uint16_t seq, size_t len,
            uint64_t now_us)
 {
     stack_clock(s, now_us);
+    stack_why(s, WHY_ECHO_REQUEST, 0, 0, 0);
     return icmp_echo_request(s, dst, id, seq, len);
 }
 
 void
 stack_xmit(struct stack *s, struct pkb *p)
 {
+    if (dev_wants_notes(s->dev)) {
+        char note[160];
+        dev_note(s->dev, DEV_NOTE_TX, why_fmt(&s->why, note, sizeof(note)));
+    }
+    s->why.kind = WHY_NONE; /* a reason explains one frame */
     int rc = dev_send(s->dev, pkb_data(p), p->len, s->now_us);
 
     if (rc < 0) {

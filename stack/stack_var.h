@@ -12,6 +12,7 @@
 #include "core/pkb.h"
 #include "core/rng.h"
 #include "core/stats.h"
+#include "core/why.h"
 #include "proto/arp.h"
 #include "proto/icmp.h"
 #include "proto/ipv4.h"
@@ -36,6 +37,7 @@ struct stack {
     struct rng rng;
     struct log log;
     struct stats stats;
+    struct why why; /* why the next frame leaves (core/why.h) */
     struct pkb_pool pool;
     struct arp_cache arp;
     struct ip_reass reass;
@@ -76,6 +78,14 @@ struct stack {
     ((s)->log.out && (lvl_) <= (s)->log.level                                            \
          ? log_line(&(s)->log, (lvl_), (s)->now_us, (module), __VA_ARGS__)               \
          : (void)0)
+
+/* Record why the next frame leaves (core/why.h): one line at the site
+ * that decides to send; formatted only when a capture wants it. */
+static inline void
+stack_why(struct stack *s, enum why_kind kind, uint32_t a, uint32_t b, uint32_t c)
+{
+    s->why = (struct why){.kind = (uint8_t)kind, .a = a, .b = b, .c = c};
+}
 
 /* Hand a finished frame to the device; consumes p. */
 void stack_xmit(struct stack *s, struct pkb *p);

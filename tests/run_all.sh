@@ -3,7 +3,7 @@
 #
 # Tiers, in order:
 #   unit     each build/san/tests/test_* (cmocka; its PASSED/FAILED counts)
-#   replay   tests/replay/run.sh, tests/replay/trace.sh
+#   replay   tests/replay/run.sh, tests/replay/trace.sh, tests/replay/notes.sh
 #   interop  each tests/interop/*.sh (root and network namespaces needed;
 #            skipped with the reason otherwise, a failure when CI is set)
 #   conformance  tests/conformance/run.sh: ustack's TCP segment by segment
@@ -125,6 +125,7 @@ done
 tier replay
 run_script replay tests/replay/run.sh
 run_script "replay trace" tests/replay/trace.sh
+run_script "replay notes" tests/replay/notes.sh
 
 tier docs
 run_script docs tests/docs.sh

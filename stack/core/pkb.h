@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/why.h"
+
 /* Room for Ethernet + the largest IPv4 and TCP headers in front of data. */
 #define PKB_HEADROOM 128
 
@@ -36,6 +38,7 @@ struct pkb {
                               fragment offset, UDP the source address
                               and port */
     uint8_t large;         /* heap buffer, not from the pool array */
+    struct why why;        /* why it leaves, kept while ARP holds it */
 };
 
 struct pkb_pool {

@@ -77,6 +77,10 @@ struct stats {
 
 /* Value of "module.counter" (e.g. "ipv4.rx_bad_cksum"); -1 if no such name. */
 int64_t stats_get(const struct stats *st, const char *name);
+/* The name of the first drop counter (a counter of input dropped for a
+ * reason: rx_bad_cksum, rx_no_port, ...) that is higher in after than in
+ * before; NULL if none moved. */
+const char *stats_first_drop(const struct stats *before, const struct stats *after);
 /* One "module.counter value" line per non-zero counter. */
 void stats_print(const struct stats *st, FILE *f);
 

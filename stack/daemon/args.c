@@ -50,7 +50,7 @@ static const char usage_text[] =
     "  --mac MAC         our Ethernet address; default 02:00:00 + the address's\n"
     "                    low three bytes (10.0.0.2 -> 02:00:00:00:00:02)\n"
     "  --mtu N           IP MTU, 576..9000; default 1500\n"
-    "  --pcap FILE       write every frame in and out to FILE (pcap, ns timestamps)\n"
+    "  --pcap FILE       every frame in and out to FILE (pcapng, why each left)\n"
     "  --trace FILE      write TCP's events to FILE, one JSON object a line\n"
     "                    (docs/TRACE.md; build/ustack-plot draws them)\n"
     "  --ctl PATH        the applications' control socket (created, mode 0660);\n"

@@ -357,15 +357,14 @@ open_device(struct ustackd *d, const struct ustackd_args *a)
     }
     d->dev = d->fault;
     if (a->pcap) {
-        /* Capture times are wall-clock: the engine's monotonic time plus
-         * the offset between the two clocks, read once at start. */
-        int64_t epoch_us =
-            (int64_t)clock_us(CLOCK_REALTIME) - (int64_t)clock_us(CLOCK_MONOTONIC);
-        struct dev *cap = capture_open(d->dev, a->pcap, epoch_us, err, sizeof(err));
+        /* Capture times are wall-clock, in nanoseconds, read as each
+         * frame is received or sent (the engine keeps its own clock). */
+        struct dev *cap = capture_open(d->dev, a->pcap, 0, err, sizeof(err));
         if (!cap) {
             fprintf(stderr, "ustackd: %s\n", err);
             return -1; /* d->dev is closed by the caller */
         }
+        capture_use_realtime(cap);
         d->dev = cap;
     }
     d->dev_fd = dev_fd(d->dev);

@@ -6,7 +6,8 @@
  *   tap      a Linux TAP interface (the real one)
  *   replay   frames read from a pcap file, with the capture's timestamps
  *   loop     an in-memory link joining two engines in one process
- *   capture  a middleware: every frame in and out, to a pcap file
+ *   capture  a middleware: every frame in and out, to a pcapng file,
+ *            each with a comment saying why it left or was dropped
  *   fault    a middleware: seeded loss, duplication, reordering,
  *            corruption, delay and a rate limit, on either direction
  *            (fault_line.h does one direction; ustackd's --loss etc.)
@@ -21,6 +22,13 @@
  * says when with poll_at(); the driver calls poll(now) then, and calls
  * recv() again, since a held received frame may now be due. Devices that
  * hold nothing leave both NULL.
+ *
+ * Notes: the engine can say why a frame leaves and what became of a frame
+ * it received (the capture writes that as the frame's comment). It asks
+ * wants_notes() first and formats the text only when a device in the chain
+ * keeps notes, so a chain without a capture pays one call per frame.
+ * Middlewares forward both ops to the device they wrap; other devices
+ * leave them NULL.
  */
 #ifndef USTACK_DEV_DEV_H
 #define USTACK_DEV_DEV_H
@@ -51,9 +59,16 @@ struct dev_ops {
     /* Optional: at now_us, send the held frames that are due; held received
      * frames that are due become available to recv(). */
     void (*poll)(struct dev *d, uint64_t now_us);
+    /* Optional: nonzero when a device in this chain keeps notes. */
+    int (*wants_notes)(struct dev *d);
+    /* Optional: DEV_NOTE_TX: why the next frame sent leaves. DEV_NOTE_RX:
+     * what became of the frame last received, once the engine is done
+     * with it (text NULL: it was taken, not dropped). */
+    void (*note)(struct dev *d, int dir, const char *text);
 };
 
 #define DEV_NEVER UINT64_MAX
+enum { DEV_NOTE_TX, DEV_NOTE_RX };
 
 struct dev {
     const struct dev_ops *ops;
@@ -91,6 +106,19 @@ dev_poll(struct dev *d, uint64_t now_us)
         d->ops->poll(d, now_us);
 }
 
+static inline int
+dev_wants_notes(struct dev *d)
+{
+    return d->ops->wants_notes ? d->ops->wants_notes(d) : 0;
+}
+
+static inline void
+dev_note(struct dev *d, int dir, const char *text)
+{
+    if (d->ops->note)
+        d->ops->note(d, dir, text);
+}
+
 static inline void
 dev_close(struct dev *d)
 {
@@ -103,7 +131,7 @@ dev_close(struct dev *d)
  * is missing: root/CAP_NET_ADMIN, /dev/net/tun, ...) into err. */
 struct dev *tap_open(const char *name, char *err, size_t errlen);
 
-/* Frames of a pcap file (DLT_EN10MB), in order, with their timestamps in
+/* Frames of a pcap or pcapng file (DLT_EN10MB, read by libpcap), in order, with their timestamps in
  * microseconds. send() records nothing and succeeds. */
 struct dev *replay_open(const char *path, char *err, size_t errlen);
 
@@ -113,13 +141,17 @@ int loop_pair(struct dev **a, struct dev **b);
 /* Frames waiting to be received on this end (for tests driving a loop). */
 size_t loop_pending(struct dev *d);
 
-/* Wrap inner: every frame received or sent is written to path as pcap with
- * nanosecond timestamps, linktype DLT_EN10MB. Timestamps are now_us +
- * epoch_us (give the offset from the engine's clock to the Unix epoch; 0
- * for a virtual clock that is already epoch-based). capture_flush() writes
- * buffered records out (ustackd calls it on SIGINT/SIGTERM). */
+/* Wrap inner: every frame received or sent is written to path as pcapng
+ * (capture.c): one Ethernet interface, nanosecond timestamps, the
+ * direction and the engine's note as each frame's comment. Timestamps
+ * are now_us + epoch_us (give the offset from the engine's clock to the
+ * Unix epoch; 0 for a virtual clock that is already epoch-based), or,
+ * after capture_use_realtime(), CLOCK_REALTIME read as each frame is
+ * received or sent. capture_flush() writes buffered records out (ustackd
+ * calls it after every wakeup and on SIGINT/SIGTERM). */
 struct dev *capture_open(struct dev *inner, const char *path, int64_t epoch_us,
                          char *err, size_t errlen);
+void capture_use_realtime(struct dev *d);
 void capture_flush(struct dev *d);
 
 /* Fault injection on both directions of inner: "out" is what the engine

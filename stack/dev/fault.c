@@ -158,6 +158,20 @@ fault_close(struct dev *d)
     free(f);
 }
 
+/* Notes go through to a capture inside (ustackd puts the capture
+ * outside the faults: a note then always reaches the frame it is for). */
+static int
+fault_wants_notes(struct dev *d)
+{
+    return dev_wants_notes(fault_of(d)->inner);
+}
+
+static void
+fault_note(struct dev *d, int dir, const char *text)
+{
+    dev_note(fault_of(d)->inner, dir, text);
+}
+
 static const struct dev_ops fault_ops = {
     .send = fault_send,
     .recv = fault_recv,
@@ -165,6 +179,8 @@ static const struct dev_ops fault_ops = {
     .close = fault_close,
     .poll_at = fault_poll_at,
     .poll = fault_poll,
+    .wants_notes = fault_wants_notes,
+    .note = fault_note,
 };
 
 /* out, with the top-level rates standing in for the ones it leaves 0 */

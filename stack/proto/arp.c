@@ -78,6 +78,7 @@ arp_request(struct stack *s, uint32_t ip)
 
     SLOG(s, LOG_DEBUG, "arp", "who-has %s", ip_fmt(ip, b));
     s->stats.arp.tx_requests++;
+    stack_why(s, WHY_ARP_REQUEST, ip, 0, 0);
     arp_send(s, ARP_OP_REQUEST, eth_broadcast, zero_mac, ip);
 }
 
@@ -89,6 +90,7 @@ arp_announce(struct stack *s)
     /* RFC 5227 §2.3: an ARP request with sender and target both our address */
     SLOG(s, LOG_INFO, "arp", "announcing %s", ip_fmt(s->addr, b));
     s->stats.arp.tx_announces++;
+    stack_why(s, WHY_ARP_ANNOUNCE, 0, 0, 0);
     arp_send(s, ARP_OP_REQUEST, eth_broadcast, zero_mac, s->addr);
 }
 
@@ -109,6 +111,7 @@ arp_update(struct stack *s, struct arp_entry *e, const uint8_t mac[6])
     while (q) {
         struct pkb *next = q->next;
         q->next = NULL;
+        s->why = q->why.kind ? q->why : (struct why){.kind = WHY_ARP_RESOLVED};
         eth_output(s, q, e->mac, ETH_TYPE_IPV4);
         q = next;
     }
@@ -172,6 +175,7 @@ arp_input(struct stack *s, struct pkb *p)
     if (a.op == ARP_OP_REQUEST) {
         s->stats.arp.rx_requests++;
         s->stats.arp.tx_replies++;
+        stack_why(s, WHY_ARP_REPLY, 0, 0, 0);
         arp_send(s, ARP_OP_REPLY, a.sha, a.sha, a.spa);
     } else {
         s->stats.arp.rx_replies++;
@@ -185,6 +189,7 @@ arp_output(struct stack *s, struct pkb *p, uint32_t next_hop)
 {
     struct arp_entry *e = arp_find(s, next_hop);
 
+    p->why = s->why; /* the request below has its own */
     if (e && e->state == ARP_REACHABLE) {
         e->used_us = s->now_us;
         return eth_output(s, p, e->mac, ETH_TYPE_IPV4);

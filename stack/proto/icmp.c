@@ -56,6 +56,7 @@ icmp_echo_reply(struct stack *s, struct pkb *p, const struct ip_meta *m,
     struct icmp_repr rep = {.type = ICMP_ECHO_REPLY, .code = 0, .rest = req->rest};
     icmp_emit(&rep, pkb_data(p), p->len);
     s->stats.icmp.tx_echo_replies++;
+    stack_why(s, WHY_ECHO_REPLY, 0, 0, 0);
     ipv4_output(s, p, m->src, IP_PROTO_ICMP, 0);
 }
 
@@ -151,6 +152,8 @@ icmp_error(struct stack *s, const struct pkb *p, const struct ip_meta *m,
         s->stats.icmp.tx_unreach++;
     else
         s->stats.icmp.tx_time_exceeded++;
+    stack_why(s, type == ICMP_DEST_UNREACH ? WHY_ICMP_UNREACH : WHY_ICMP_TIME_EXCEEDED,
+              code, 0, 0);
     ipv4_output(s, e, m->src, IP_PROTO_ICMP, 0);
 }
 

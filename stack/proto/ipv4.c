@@ -158,6 +158,7 @@ ipv4_fragment(struct stack *s, struct pkb *p, struct ipv4_repr *r,
 {
     size_t chunk = (size_t)(s->cfg.mtu - IPV4_HDR_MIN) & ~(size_t)7;
     int rc = 0;
+    struct why why = s->why; /* every fragment leaves for the same reason */
 
     for (size_t off = 0; off < p->len && rc == 0; off += chunk) {
         size_t n = p->len - off < chunk ? p->len - off : chunk;
@@ -171,6 +172,7 @@ ipv4_fragment(struct stack *s, struct pkb *p, struct ipv4_repr *r,
         r->total_len = (uint16_t)(IPV4_HDR_MIN + n);
         r->frag = (uint16_t)(off / 8) | (off + n < p->len ? IPV4_FLAG_MF : 0);
         s->stats.ipv4.tx_fragments++;
+        s->why = why;
         rc = ipv4_send_frame(s, f, r, next_hop, bcast);
     }
     pkb_free(p);

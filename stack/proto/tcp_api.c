@@ -452,6 +452,7 @@ tcp_send(struct stack *s, struct tcp_pcb *c, const void *buf, size_t len)
     if (n == 0 && len)
         return -EAGAIN;
     TCP_TRACE(s, tcp_trace_app(s, c, 1, n));
+    stack_why(s, WHY_DATA_APP, (uint32_t)n, 0, 0);
     tcp_output(s, c);
     return (ssize_t)n;
 }
@@ -479,6 +480,7 @@ tcp_recv(struct stack *s, struct tcp_pcb *c, void *buf, size_t len)
             before <= c->rcv.cap / 2 && now_wnd >= 2ull * before &&
             now_wnd >= (uint64_t)before + step) {
             c->ack_now = 1;
+            stack_why(s, WHY_WINDOW_UPDATE, (uint32_t)n, 0, 0);
             tcp_output(s, c);
         }
         return (ssize_t)n;
@@ -538,6 +540,7 @@ tcp_shutdown(struct stack *s, struct tcp_pcb *c, int how)
     default: /* SYN_SENT: FIN_WAIT_1 once established */
         break;
     }
+    stack_why(s, WHY_FIN_APP, 0, 0, 0);
     tcp_output(s, c);
     return 0;
 }
@@ -584,6 +587,7 @@ tcp_kill(struct stack *s, struct tcp_pcb *c)
     case TCP_FIN_WAIT_2:
     case TCP_CLOSE_WAIT:
         /* RFC 9293 §3.10.5: ABORT sends <SEQ=SND.NXT><CTL=RST> */
+        stack_why(s, WHY_RST_ABORT, 0, 0, 0);
         tcp_send_rst(s, c->laddr, c->raddr, c->lport, c->rport, c->snd_nxt, 0, 0);
         break;
     default:

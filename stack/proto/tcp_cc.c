@@ -75,6 +75,7 @@ tcp_cc_recovery_ack(struct stack *s, struct tcp_pcb *c, uint32_t acked)
     }
     /* partial ACK: retransmit the next hole, deflate by what was acked,
      * add back one segment if at least one was acked */
+    stack_why(s, WHY_PARTIAL_ACK, 0, 0, 0);
     tcp_retransmit_una(s, c);
     c->cwnd = acked < c->cwnd ? c->cwnd - acked : 0;
     if (acked >= c->snd_mss)

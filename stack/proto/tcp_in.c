@@ -57,6 +57,7 @@ static void
 tcp_closed_input(struct stack *s, const struct tcp_seg *g)
 {
     s->stats.tcp.rx_no_conn++;
+    stack_why(s, WHY_RST_NO_LISTENER, g->h.dport, 0, 0);
     if (g->h.flags & TCP_RST)
         return;
     if (g->h.flags & TCP_ACK)
@@ -172,6 +173,7 @@ tcp_syn_sent_input(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
     int ack = (g->h.flags & TCP_ACK) != 0;
 
     if (ack && (seq_le(g->h.ack, c->iss) || seq_gt(g->h.ack, c->snd_max))) {
+        stack_why(s, WHY_RST_BAD_ACK, 0, 0, 0);
         if (!(g->h.flags & TCP_RST))
             tcp_send_rst(s, g->dst, g->src, g->h.dport, g->h.sport, g->h.ack, 0, 0);
         return;
@@ -204,6 +206,7 @@ tcp_syn_sent_input(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
     }
     c->t_rexmt = 0;
     c->backoff = 0;
+    stack_why(s, WHY_ACK_SYN_ACK, 0, 0, 0);
     c->ack_now = 1;
     tcp_established(s, c, "SYN,ACK");
     tcp_syn_ack_text(s, c, g);
@@ -239,6 +242,7 @@ tcp_check_seq(struct stack *s, struct tcp_pcb *c, struct tcp_seg *g)
         ok = 1;
         if (g->len) { /* the data is not acceptable: an ACK shows the window */
             s->stats.tcp.rx_out_of_window++;
+            stack_why(s, WHY_ACK_OUT_OF_WINDOW, 0, 0, 0);
             c->ack_now = 1;
             g->len = 0;
             /* nor is a FIN behind it: taken, it would end the stream with
@@ -248,6 +252,7 @@ tcp_check_seq(struct stack *s, struct tcp_pcb *c, struct tcp_seg *g)
     }
     if (!ok) {
         s->stats.tcp.rx_out_of_window++;
+        stack_why(s, WHY_ACK_OUT_OF_WINDOW, 0, 0, 0);
         if (g->len && seq_le(end, c->rcv_nxt)) /* all old: RFC 2883 §4 */
             tcp_sack_rcv_dup(s, c, seq, seq + g->len);
         /* §3.10.7.4 eighth: in TIME-WAIT a retransmitted FIN is
@@ -291,6 +296,7 @@ tcp_check_rst(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
     s->stats.tcp.rx_rst++;
     if (g->h.seq != c->rcv_nxt) {
         s->stats.tcp.rx_rst_challenged++;
+        stack_why(s, WHY_CHALLENGE_ACK, 3, 0, 0);
         tcp_send_challenge_ack(s, c);
         return STEP_DROP;
     }
@@ -318,6 +324,7 @@ tcp_check_syn(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
     if (!(g->h.flags & TCP_SYN))
         return STEP_GO;
     s->stats.tcp.rx_syn_challenged++;
+    stack_why(s, WHY_CHALLENGE_ACK, 4, 0, 0);
     tcp_send_challenge_ack(s, c);
     return STEP_DROP;
 }
@@ -419,6 +426,7 @@ tcp_check_ack(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
         return STEP_DROP;
     if (c->state == TCP_SYN_RECEIVED) {
         if (!(seq_lt(c->snd_una, ack) && seq_le(ack, c->snd_max))) {
+            stack_why(s, WHY_RST_BAD_ACK, 0, 0, 0);
             tcp_send_rst(s, c->laddr, c->raddr, c->lport, c->rport, ack, 0, 0);
             return STEP_DROP;
         }
@@ -431,12 +439,14 @@ tcp_check_ack(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
     }
     if (seq_gt(ack, c->snd_max)) { /* acks what we never sent */
         s->stats.tcp.rx_ack_unsent++;
+        stack_why(s, WHY_ACK_UNSENT, 0, 0, 0);
         c->ack_now = 1;
         return STEP_DROP;
     }
     /* RFC 5961 §5.2: an ACK too far in the past is challenged */
     if (seq_lt(ack, c->snd_una - c->max_snd_wnd)) {
         s->stats.tcp.rx_ack_challenged++;
+        stack_why(s, WHY_CHALLENGE_ACK, 5, 0, 0);
         tcp_send_challenge_ack(s, c);
         return STEP_DROP;
     }
@@ -537,6 +547,7 @@ tcp_text(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
         return STEP_GO;
     if (g->h.seq != c->rcv_nxt) {
         tcp_ooo_insert(s, c, g->h.seq, g->data, g->len, (g->h.flags & TCP_FIN) != 0);
+        stack_why(s, WHY_ACK_OOO, 0, 0, 0);
         c->ack_now = 1; /* RFC 5681 §4.2: a duplicate ACK at once */
         return STEP_DROP;
     }
@@ -544,8 +555,10 @@ tcp_text(struct stack *s, struct tcp_pcb *c, const struct tcp_seg *g)
     if (c->n_ooo) {
         if (tcp_ooo_pull(c))
             tcp_fin(s, c);
+        stack_why(s, WHY_ACK_HOLE_FILLED, 0, 0, 0);
         c->ack_now = 1; /* RFC 5681 §4.2: ACK at once when a hole fills */
     } else if (++c->delack_segs >= 2) {
+        stack_why(s, WHY_ACK_DELAYED_2ND, 0, 0, 0);
         c->ack_now = 1; /* RFC 1122 §4.2.3.2: at least every second segment */
     } else if (!c->t_delack) {
         c->t_delack = s->now_us + TCP_DELACK_US;
@@ -560,6 +573,7 @@ tcp_fin(struct stack *s, struct tcp_pcb *c)
 {
     c->rcv_nxt++;
     c->rcv_fin = 1;
+    stack_why(s, WHY_ACK_FIN, 0, 0, 0);
     c->ack_now = 1;
     switch (c->state) {
     case TCP_SYN_RECEIVED:

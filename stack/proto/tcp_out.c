@@ -76,6 +76,30 @@ tcp_rcv_window(struct tcp_pcb *c, int syn)
     return (uint16_t)field;
 }
 
+/* The reason this segment leaves (core/why.h): the one recorded if it
+ * fits the segment, else one that describes it. Returns whether the
+ * recorded one was used. */
+static int
+tcp_why_pick(struct stack *s, const struct tcp_pcb *c, tcp_seq seq, uint32_t len,
+             uint8_t flags)
+{
+    int data = len || (flags & TCP_FIN), syn = (flags & TCP_SYN) != 0;
+
+    if (why_fits_tcp((enum why_kind)s->why.kind, data, syn))
+        return 1;
+    if (syn)
+        stack_why(s, c->state == TCP_SYN_SENT ? WHY_SYN : WHY_SYN_ACK, 0, 0, 0);
+    else if (data && seq_lt(seq, c->snd_max))
+        stack_why(s, WHY_RETRANSMIT, len, 0, 0);
+    else if (len)
+        stack_why(s, WHY_DATA, len, 0, 0);
+    else if (data)
+        stack_why(s, WHY_FIN_APP, 0, 0, 0);
+    else
+        stack_why(s, WHY_ACK, 0, 0, 0);
+    return 0;
+}
+
 int
 tcp_xmit(struct stack *s, struct tcp_pcb *c, tcp_seq seq, uint32_t len, uint8_t flags)
 {
@@ -124,7 +148,13 @@ tcp_xmit(struct stack *s, struct tcp_pcb *c, tcp_seq seq, uint32_t len, uint8_t 
         SLOG(s, LOG_DEBUG, "tcp", "tx %s", tcp_fmt(&r, len, b, sizeof(b)));
     }
     TCP_TRACE(s, tcp_trace_xmit(s, c, &r, len));
-    return ipv4_output(s, p, c->raddr, IP_PROTO_TCP, tcp_ip_flags(c));
+    /* a reason that did not fit waits for its segment (an ACK's behind
+     * data); "app wrote" explains every segment of that write */
+    struct why keep = s->why;
+    int used = tcp_why_pick(s, c, seq, len, flags);
+    int rc = ipv4_output(s, p, c->raddr, IP_PROTO_TCP, tcp_ip_flags(c));
+    s->why = used && keep.kind != WHY_DATA_APP ? (struct why){0} : keep;
+    return rc;
 }
 
 /* The sequence number of a segment without data: SND.NXT, unless data of
@@ -197,6 +227,8 @@ tcp_send_ctl(struct stack *s, struct tcp_repr *r, uint32_t laddr, uint32_t raddr
     size_t hl = tcp_hdr_len(r);
     struct pkb *p = pkb_alloc(&s->pool, hl);
 
+    if (s->why.kind == WHY_NONE)
+        stack_why(s, (r->flags & TCP_SYN) ? WHY_SYN_ACK : WHY_ACK, 0, 0, 0);
     if (!p) {
         s->stats.tcp.tx_nobufs++;
         return;
@@ -220,6 +252,8 @@ tcp_send_rst(struct stack *s, uint32_t src, uint32_t dst, uint16_t sport,
                          .flags = (uint8_t)(TCP_RST | (with_ack ? TCP_ACK : 0))};
     struct pkb *p = pkb_alloc(&s->pool, TCP_HDR_MIN);
 
+    if (s->why.kind < WHY_RST_NO_LISTENER) /* the RST reasons end the list */
+        stack_why(s, WHY_RST_OTHER, 0, 0, 0);
     if (!p) {
         s->stats.tcp.tx_nobufs++;
         return;
@@ -392,6 +426,8 @@ tcp_retransmit_una(struct stack *s, struct tcp_pcb *c)
     c->rtt_timing = 0;
     c->retransmits++;
     s->stats.tcp.retransmitted_segs++;
+    if (s->why.kind != WHY_PARTIAL_ACK)
+        stack_why(s, WHY_FAST_RETRANSMIT, c->dupacks, 0, 0);
     tcp_xmit(s, c, c->snd_una, n,
              (uint8_t)(c->fin_queued && n == c->snd.len - off && !c->fin_acked ? TCP_FIN : 0));
 }
@@ -410,6 +446,7 @@ tcp_output_force(struct stack *s, struct tcp_pcb *c)
         n = tcp_eff_mss(c);
     if (!n || tcp_flight(c))
         return;
+    stack_why(s, WHY_PERSIST_FORCE, 0, 0, 0);
     if (tcp_xmit(s, c, c->snd_nxt, n, TCP_PSH) < 0)
         return;
     tcp_sb_sent(s, c, c->snd_nxt, n, 0);

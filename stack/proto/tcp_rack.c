@@ -204,6 +204,7 @@ tcp_tlp_fire(struct stack *s, struct tcp_pcb *c)
     if (!c->sb.n)
         return;
     s->stats.tcp.tlp_probes++;
+    stack_why(s, WHY_TLP, 0, 0, 0);
     c->tlp_dsacked = 0;
     if (n && n <= room && !tcp_sb_full(c) &&
         tcp_xmit(s, c, c->snd_nxt, n, TCP_PSH) == 0) {

@@ -493,6 +493,8 @@ tcp_sb_send(struct stack *s, struct tcp_pcb *c, struct tcp_txseg *g)
     c->rtt_timing = 0; /* Karn */
     c->retransmits++;
     s->stats.tcp.retransmitted_segs++;
+    if (s->why.kind != WHY_TLP && s->why.kind != WHY_RTO)
+        stack_why(s, WHY_SACK_RETRANSMIT, 0, 0, 0);
     if (tcp_xmit(s, c, g->seq, n, (uint8_t)(fin ? TCP_FIN : 0)) < 0)
         return;
     g->xmit_us = s->now_us;

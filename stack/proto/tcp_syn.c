@@ -219,6 +219,7 @@ cookie_send(struct stack *s, struct tcp_pcb *l, struct tcp_syn_entry *e)
         e->sack_ok = 0;
     }
     e->iss = cookie_make(s, l, e, i);
+    stack_why(s, WHY_SYN_ACK_COOKIE, 0, 0, 0);
     syn_send(s, l, e, TCP_SYN, cookie_tsval(syn_tsval(s, l, e), e));
     s->stats.tcp.syncookies_sent++;
     l->cookie_us = s->now_us;
@@ -366,6 +367,7 @@ syn_acceptable(const struct tcp_pcb *l, const struct tcp_syn_entry *e,
 static void
 syn_challenge(struct stack *s, struct tcp_pcb *l, struct tcp_syn_entry *e)
 {
+    stack_why(s, WHY_CHALLENGE_ACK, 4, 0, 0);
     if (tcp_challenge_ok(s))
         syn_send(s, l, e, 0, syn_tsval(s, l, e));
 }
@@ -404,6 +406,7 @@ syn_entry_input(struct stack *s, struct tcp_pcb *l, struct tcp_syn_entry *e,
     if (!(h->flags & TCP_ACK))
         return NULL;
     if (h->ack != e->iss + 1) { /* §3.10.7.4 fifth: <SEQ=SEG.ACK><CTL=RST> */
+        stack_why(s, WHY_RST_BAD_ACK, 0, 0, 0);
         tcp_send_rst(s, e->laddr, e->raddr, l->lport, e->rport, h->ack, 0, 0);
         return NULL;
     }
@@ -479,6 +482,7 @@ tcp_syn_listen_input(struct stack *s, struct tcp_pcb *l, const struct tcp_repr *
             }
             return c;
         }
+        stack_why(s, WHY_RST_LISTEN_ACK, h->dport, 0, 0);
         tcp_send_rst(s, dst, src, h->dport, h->sport, h->ack, 0, 0);
         return NULL;
     }
@@ -508,6 +512,7 @@ tcp_syn_poll(struct stack *s, struct tcp_pcb *l)
         e->retries++;
         uint64_t rto = (uint64_t)TCP_RTO_INITIAL_US << e->retries;
         e->t_rexmt = s->now_us + (rto > TCP_RTO_MAX_US ? TCP_RTO_MAX_US : rto);
+        stack_why(s, WHY_RTO, e->retries, (uint32_t)(rto / 2000), 1);
         syn_send(s, l, e, TCP_SYN, syn_tsval(s, l, e));
     }
     l->synq_at = tcp_syn_poll_at(s, l);
@@ -530,6 +535,7 @@ tcp_syn_flush(struct stack *s, struct tcp_pcb *l, int rst)
 {
     while (l->synq) {
         struct tcp_syn_entry *e = l->synq;
+        stack_why(s, WHY_RST_ABORT, 0, 0, 0);
         if (rst) /* RFC 9293 §3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST> */
             tcp_send_rst(s, e->laddr, e->raddr, l->lport, e->rport, e->iss + 1, 0, 0);
         syn_remove(s, l, e);

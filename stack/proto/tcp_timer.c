@@ -138,6 +138,8 @@ tcp_timer_rexmt(struct stack *s, struct tcp_pcb *c)
     if (c->sb.seg && c->backoff == 0)
         tcp_sack_undo_arm(c); /* the timeout may prove spurious */
     tcp_cc_timeout(s, c);
+    stack_why(s, WHY_RTO, c->backoff + 1u, (uint32_t)(tcp_backed_off_rto(c) / 1000),
+              c->cwnd / c->snd_mss);
     c->backoff++;            /* RFC 6298 §5.5 */
     tcp_pmtu_rto(s, c);      /* a black hole may be eating big segments */
     c->rtt_timing = 0;       /* Karn: no sample from a retransmitted segment */
@@ -194,6 +196,7 @@ tcp_timer_persist(struct stack *s, struct tcp_pcb *c)
             return;
         }
     } else {
+        stack_why(s, WHY_ZERO_WINDOW_PROBE, c->probes_out + 1u, 0, 0);
         tcp_xmit(s, c, c->snd_una - 1, 0, 0);
         c->probes_out++;
         if (!c->persist_since_us)
@@ -216,6 +219,7 @@ tcp_timer_keep(struct stack *s, struct tcp_pcb *c)
     }
     s->stats.tcp.keepalive_probes++;
     c->keep_sent++;
+    stack_why(s, WHY_KEEPALIVE, c->keep_sent, 0, 0);
     tcp_xmit(s, c, c->snd_una - 1, 0, 0); /* RFC 1122 §4.2.3.6: old seq, no data */
     c->t_keep = s->now_us + (uint64_t)c->keep_intvl_s * 1000000;
 }
@@ -261,6 +265,7 @@ tcp_timers(struct stack *s, struct tcp_pcb *c)
     }
     if (c->t_delack && c->t_delack <= now) {
         s->stats.tcp.delayed_acks++;
+        stack_why(s, WHY_ACK_DELAYED_TIMER, 0, 0, 0);
         tcp_send_ack(s, c);
     }
     return 1;

@@ -126,6 +126,7 @@ tcp_ts_paws_reject(struct stack *s, struct tcp_pcb *c, const struct tcp_repr *h)
         return 0;
     }
     s->stats.tcp.rx_paws++;
+    stack_why(s, WHY_ACK_PAWS, 0, 0, 0);
     c->ack_now = 1; /* R1: "send an acknowledgment in reply" */
     return 1;
 }

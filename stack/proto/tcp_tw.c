@@ -143,6 +143,7 @@ tw_ack(struct stack *s, const struct tcp_tw *tw)
         r.tsval = (uint32_t)(s->now_us / 1000) + tw->ts_off;
         r.tsecr = tw->ts_recent;
     }
+    stack_why(s, WHY_TIME_WAIT_ACK, 0, 0, 0);
     tcp_send_ctl(s, &r, tw->laddr, tw->raddr);
 }
 

@@ -269,6 +269,7 @@ udp_sendto(struct stack *s, struct udp_pcb *u, const void *buf, size_t len,
     struct udp_repr r = {.sport = u->lport, .dport = dport};
     udp_emit(&r, h, UDP_HDR_LEN + len, s->addr, dst);
     s->stats.udp.tx_datagrams++;
+    stack_why(s, WHY_UDP_DATA, (uint32_t)len, 0, 0);
     /* DF clear: UDP does no path MTU discovery, a large datagram is
      * fragmented (RFC 791 §3.2) */
     int rc = ipv4_output(s, p, dst, IP_PROTO_UDP, 0);

@@ -9,44 +9,20 @@ For each capture it writes
   NAME-NNN      one seed per frame (both directions, duplicates across
                 captures skipped)
 in fuzz_frame's input format: records of [u16 big-endian length][frame].
-Plain struct parsing: classic pcap with microsecond (a1b2c3d4) or
-nanosecond (a1b23c4d) magic, either byte order.
+Classic pcap or pcapng (capfile.py).
 """
 import hashlib
 import os
 import struct
 import sys
 
-MAGICS = {0xA1B2C3D4, 0xA1B23C4D}
-LINKTYPE_ETHERNET = 1
+from capfile import read_capture
 
 
 def read_pcap(path):
-    """Yield the frames (bytes) of a classic pcap file."""
-    with open(path, "rb") as f:
-        head = f.read(24)
-        if len(head) < 24:
-            raise ValueError("%s: short pcap header" % path)
-        for endian in ("<", ">"):
-            (magic,) = struct.unpack(endian + "I", head[:4])
-            if magic in MAGICS:
-                break
-        else:
-            raise ValueError("%s: not a pcap file (magic %s)" % (path, head[:4].hex()))
-        linktype = struct.unpack(endian + "I", head[20:24])[0] & 0x0FFFFFFF
-        if linktype != LINKTYPE_ETHERNET:
-            raise ValueError("%s: linktype %d, want Ethernet (1)" % (path, linktype))
-        while True:
-            rec = f.read(16)
-            if not rec:
-                return
-            if len(rec) < 16:
-                raise ValueError("%s: truncated record header" % path)
-            _sec, _frac, incl, _orig = struct.unpack(endian + "IIII", rec)
-            data = f.read(incl)
-            if len(data) < incl:
-                raise ValueError("%s: truncated record" % path)
-            yield data
+    """Yield the frames (bytes) of a capture (capfile.py: pcap or pcapng)."""
+    for _t, frame in read_capture(path):
+        yield frame
 
 
 def records(frames):

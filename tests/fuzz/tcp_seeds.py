@@ -15,33 +15,21 @@ that the exchange replays inside the fuzz target's windows. The time
 between two segments becomes a TIME operation. The payload is not kept
 (fuzz_tcp sends a pattern of the same length). Also two small seeds: a
 UDP datagram to port 7, and a raw frame (ping's echo request).
-Plain struct parsing: classic pcap, microsecond or nanosecond magic.
+Classic pcap or pcapng (capfile.py).
 """
 import os
 import struct
 import sys
+
+from capfile import read_capture
 
 US = bytes([10, 0, 0, 2])
 PEER = bytes([10, 0, 0, 1])
 
 
 def read_pcap(path):
-    """Yield (time in µs, frame) for each record of a classic pcap."""
-    with open(path, "rb") as f:
-        head = f.read(24)
-        for endian in ("<", ">"):
-            (magic,) = struct.unpack(endian + "I", head[:4])
-            if magic in (0xA1B2C3D4, 0xA1B23C4D):
-                break
-        else:
-            raise ValueError("%s: not a pcap file" % path)
-        div = 1000 if magic == 0xA1B23C4D else 1
-        while True:
-            rec = f.read(16)
-            if len(rec) < 16:
-                return
-            sec, frac, incl, _ = struct.unpack(endian + "IIII", rec)
-            yield sec * 1000000 + frac // div, f.read(incl)
+    """Yield (time in µs, frame) for each packet (capfile.py: pcap or pcapng)."""
+    return read_capture(path)
 
 
 def tcp_of(frame):

@@ -116,6 +116,21 @@ live_capture() {
 }
 check "capture readable while the daemon runs (echo replies in it)" live_capture
 
+# The capture is pcapng and says why each frame left (stack/dev/capture.c):
+# every echo reply carries the comment, as Wireshark shows it.
+reply_comments() {
+    local replies said
+    replies=$(tshark -r "$cap" -Y 'icmp.type == 0' -T fields -e frame.number 2>/dev/null | wc -l)
+    said=$(tshark -r "$cap" -Y 'icmp.type == 0 && frame.comment == "echo reply (RFC 792)"' \
+        -T fields -e frame.number 2>/dev/null | wc -l)
+    if [ "$replies" -gt 0 ] && [ "$said" -eq "$replies" ]; then
+        return 0
+    fi
+    echo "#   $said of $replies echo replies say 'echo reply (RFC 792)'"
+    return 1
+}
+check "capture comments: every echo reply says why it left" reply_comments
+
 usr1_counters() {
     local before i
     before=$(wc -c <"$log")

@@ -40,7 +40,10 @@
  *     sends with IN's frames from our MAC, byte for byte. Exit 0 when they
  *     match and the scenario finished, 1 otherwise (the first differing
  *     output frame, its capture record and byte offset are printed), 2 on
- *     a usage error or a capture that cannot be read.
+ *     a usage error or a capture that cannot be read. With --pcap OUT
+ *     the replayed run is also written to OUT as pcapng, every frame with
+ *     the engine's note (why it left, why it was dropped), at the times
+ *     of IN: the same file for the same input.
  *
  * Scenarios (ustack at 10.0.0.2, the kernel at 10.0.0.1; the kernel's side
  * is scripts/tcp-peer.py, run by scripts/record-pcaps.sh):
@@ -237,6 +240,8 @@ struct scen {
     uint16_t lport, rport;
     int accepted, closed, eof, done;
     char why[160];        /* set when the scenario failed */
+    struct dev *cap;      /* replay with --pcap: the capture, fed each frame */
+    struct rec_dev *rec;  /* and the recording device inside it */
     uint64_t rx_bytes;    /* read by the application */
     uint64_t tx_bytes;    /* queued by the application */
     uint8_t out[APP_BUF]; /* to send: out[out_off .. out_len) */
@@ -693,6 +698,8 @@ drive_frame(struct scen *sc, const uint8_t *f, size_t n, uint64_t ts_us)
 {
     drive_timers(sc, ts_us);
     sc->now_us = ts_us;
+    if (sc->cap)
+        rec_feed(sc->cap, sc->rec, f, n, ts_us);
     scen_on_frame(sc, f, n);
     stack_input(sc->s, f, n, ts_us);
     scen_step(sc, ts_us);
@@ -841,8 +848,13 @@ run_live(struct stack_config *cfg, const struct scen_def *def, const char *tap_n
 
 /* ---- replay ---- */
 
+/* With out_pcap, the engine's device is a capture around the recording
+ * device, and every frame fed goes through it: the file shows the run
+ * with its notes, at the recorded times (the same file for the same
+ * input). */
 static int
-run_replay(struct stack_config *cfg, const struct scen_def *def, const char *pcap)
+run_replay(struct stack_config *cfg, const struct scen_def *def, const char *pcap,
+           const char *out_pcap)
 {
     static uint8_t buf[FRAME_MAX];
     static struct scen sc;
@@ -854,12 +866,21 @@ run_replay(struct stack_config *cfg, const struct scen_def *def, const char *pca
         return 2;
     }
     struct rec_dev *out = rec_open();
-    struct stack *s = out ? stack_new(cfg, &out->dev) : NULL;
+    struct dev *top = out ? &out->dev : NULL;
+
+    if (out && out_pcap &&
+        !(top = capture_open(&out->dev, out_pcap, 0, err, sizeof(err)))) {
+        fprintf(stderr, "tcp_scenario: %s\n", err);
+        dev_close(&out->dev);
+        dev_close(in);
+        return 2;
+    }
+    struct stack *s = top ? stack_new(cfg, top) : NULL;
 
     if (!s) {
         fprintf(stderr, "tcp_scenario: cannot create the engine\n");
-        if (out)
-            dev_close(&out->dev);
+        if (top)
+            dev_close(top);
         dev_close(in);
         return 2;
     }
@@ -869,7 +890,7 @@ run_replay(struct stack_config *cfg, const struct scen_def *def, const char *pca
     uint64_t ts = 0;
     int rc = 0;
 
-    sc = (struct scen){.def = def, .s = s};
+    sc = (struct scen){.def = def, .s = s, .cap = out_pcap ? top : NULL, .rec = out};
     for (;;) {
         uint64_t t = ts;
         ssize_t n = dev_recv(in, buf, sizeof(buf), &t);
@@ -924,7 +945,7 @@ run_replay(struct stack_config *cfg, const struct scen_def *def, const char *pca
 out:
     frame_list_free(&want);
     stack_free(s);
-    dev_close(&out->dev);
+    dev_close(top);
     dev_close(in);
     return rc;
 }
@@ -935,7 +956,8 @@ static void
 usage(FILE *f)
 {
     fprintf(f,
-            "usage: tcp_scenario (--live TAP --pcap OUT | --replay IN) --scenario NAME\n"
+            "usage: tcp_scenario (--live TAP --pcap OUT | --replay IN [--pcap OUT])\n"
+            "                    --scenario NAME\n"
             "                    --addr A.B.C.D/LEN [--gw A.B.C.D] [--mac MAC] --seed N\n"
             "                    [--timeout SECONDS] [--log LEVEL] [--trace FILE]\n"
             "scenarios:");
@@ -993,11 +1015,11 @@ main(int argc, char **argv)
         return 2;
     }
     if (optind != argc || !def || engine_opts_done(&eo) < 0 || !!tap == !!replay ||
-        !!tap != !!pcap) {
+        (tap && !pcap)) {
         usage(stderr);
         return 2;
     }
     if (tap)
         return run_live(&eo.cfg, def, tap, pcap, (unsigned)timeout_s);
-    return run_replay(&eo.cfg, def, replay);
+    return run_replay(&eo.cfg, def, replay, pcap);
 }

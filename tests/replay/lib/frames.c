@@ -55,8 +55,28 @@ rec_send(struct dev *d, const uint8_t *frame, size_t len, uint64_t now_us)
 static ssize_t
 rec_recv(struct dev *d, uint8_t *buf, size_t cap, uint64_t *ts_us)
 {
-    (void)d, (void)buf, (void)cap, (void)ts_us;
-    return -EAGAIN;
+    struct rec_dev *r = (struct rec_dev *)d;
+    size_t n = r->inbox_len < cap ? r->inbox_len : cap;
+
+    if (!r->inbox)
+        return -EAGAIN;
+    memcpy(buf, r->inbox, n);
+    *ts_us = r->inbox_ts;
+    r->inbox = NULL;
+    return (ssize_t)n;
+}
+
+void
+rec_feed(struct dev *top, struct rec_dev *r, const uint8_t *f, size_t n, uint64_t ts_us)
+{
+    static uint8_t scratch[65536];
+    uint64_t ts = ts_us;
+
+    r->inbox = f;
+    r->inbox_len = n;
+    r->inbox_ts = ts_us;
+    (void)dev_recv(top, scratch, sizeof(scratch), &ts);
+    r->inbox = NULL;
 }
 
 static void

@@ -23,7 +23,9 @@
 #   LABS="01 04"   only those labs (by number)
 #   LABS_RECORD=1  also write each lab's capture beside its guide,
 #                  truncated to 128 bytes a frame (docs/labs/NN-*.pcap),
-#                  and tshark's one line per frame of it (NN-*.txt)
+#                  and tshark's one line per frame of it (NN-*.txt); a
+#                  guide's "<!-- record: FILTER -->" line keeps only the
+#                  frames tshark's display filter FILTER matches
 # Root needed. Prints TAP-style lines; exit 1 on any failure.
 # shellcheck disable=SC2317 # cleanup runs from the EXIT trap
 set -u
@@ -86,7 +88,7 @@ step_run() {
 # expect_lines FILE OUT LABEL: every pattern of FILE against OUT; 1 if
 # any failed
 expect_lines() {
-    local re neg bad=0
+    local re neg found bad=0
     while IFS= read -r re; do
         [ -n "$re" ] || continue
         neg=0
@@ -95,9 +97,17 @@ expect_lines() {
             re=${re#! }
         fi
         if grep -Eq -- "$re" "$2"; then
-            [ "$neg" = 0 ] && ok "$3: /$re/" || { notok "$3: no /$re/"; bad=1; }
+            found=1
         else
-            [ "$neg" = 1 ] && ok "$3: no /$re/" || { notok "$3: /$re/"; bad=1; }
+            found=0
+        fi
+        if [ "$neg" = 0 ] && [ "$found" = 1 ]; then
+            ok "$3: /$re/"
+        elif [ "$neg" = 1 ] && [ "$found" = 0 ]; then
+            ok "$3: no /$re/"
+        else
+            notok "$3: $([ "$neg" = 1 ] && echo 'no ')/$re/"
+            bad=1
         fi
     done <"$1"
     return "$bad"
@@ -117,7 +127,11 @@ expect_daemon() {
             fi
             sleep 0.1
         done
-        [ "$found" = 1 ] && ok "$4: daemon /$re/" || notok "$4: daemon /$re/"
+        if [ "$found" = 1 ]; then
+            ok "$4: daemon /$re/"
+        else
+            notok "$4: daemon /$re/"
+        fi
     done <"$1"
 }
 
@@ -150,7 +164,7 @@ kill_ns() {
 
 # run_lab GUIDE
 run_lab() {
-    local guide=$1 name num d ns step kind label out off rc args
+    local guide=$1 name num d ns step kind label out off rc args filter n shellpid
     name=$(basename "$guide" .md)
     num=${name%%-*}
     d=$tmp/$name
@@ -159,7 +173,11 @@ run_lab() {
     ns=ustack-labs-$$-$num
     need_netns "lab $name"
     log=$d/run.log
-    args=$(daemon_args "$(ls "$d"/blocks/*.daemon 2>/dev/null | head -n 1)" 2>/dev/null)
+    args=
+    for step in "$d"/blocks/*.daemon; do
+        [ -f "$step" ] && args=$(daemon_args "$step")
+        break
+    done
     # shellcheck disable=SC2086 # the guide's options, as words
     us_spawn "$ns" "$log" env USTACK_BIN=build/san USTACK_CTL="$d/ctl.sock" \
         USTACK_PCAP="$d/cap.pcap" scripts/run.sh $args
@@ -218,7 +236,13 @@ run_lab() {
     check "lab $name: no sanitizer report" \
         bash -c "! grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error' '$log' $d/work/*.log 2>/dev/null"
     if [ "${LABS_RECORD:-}" = 1 ] && [ -s "$d/cap.pcap" ]; then
-        editcap -F pcap -s 128 "$d/cap.pcap" "docs/labs/$name.pcap" &&
+        filter=$(sed -n 's/^<!-- record: \(.*\) -->$/\1/p' "$guide" | head -n 1)
+        if [ -n "$filter" ]; then
+            tshark -r "$d/cap.pcap" -Y "$filter" -w "$d/rec.pcap" 2>/dev/null
+        else
+            cp "$d/cap.pcap" "$d/rec.pcap"
+        fi
+        editcap -F pcap -s 128 "$d/rec.pcap" "docs/labs/$name.pcap" &&
             tshark -n -r "docs/labs/$name.pcap" >"docs/labs/$name.txt" 2>/dev/null
         echo "# recorded docs/labs/$name.pcap ($(stat -c %s "docs/labs/$name.pcap") bytes)"
     fi

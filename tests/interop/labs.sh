@@ -164,7 +164,7 @@ kill_ns() {
 
 # run_lab GUIDE
 run_lab() {
-    local guide=$1 name num d ns step kind label out off rc args filter n shellpid
+    local guide=$1 name num d ns step kind label out off rc args filter n shellpid t0
     name=$(basename "$guide" .md)
     num=${name%%-*}
     d=$tmp/$name
@@ -205,11 +205,13 @@ run_lab() {
         lab)
             out=$step.out
             off=$(stat -c %s "$log")
+            t0=$(date +%s.%N)
             if ! step_run "$step" "$d/shell.out" "$out" "$n"; then
                 notok "$label ends (within 60 s)"
                 sed 's/^/#   | /' "$out" | tail -n 25
                 break
             fi
+            echo "# $label took $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
             ;;
         expect)
             if [ -z "$out" ]; then

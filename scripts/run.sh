@@ -11,8 +11,15 @@
 # background (as root: the daemon lets only root bind ports below 1024):
 # TCP echo 7, discard 9, daytime 13, chargen 19 and UDP echo 7. Ctrl-C
 # stops both; on the way out the TAP device is deleted if this script
-# created it. Works in whatever network namespace it is started in, e.g.
+# created it, and the script exits with the daemon's status: 0 after a
+# clean stop, so `make run` ends quietly on Ctrl-C (SIGINT) or SIGTERM.
+# Works in whatever network namespace it is started in, e.g.
 #   ip netns add play; ip netns exec play scripts/run.sh
+#
+#   scripts/run.sh [USTACKD-OPTION...]
+# passes the options on to ustackd (e.g. --loss 5 --seed 1, see
+# ustackd --help); $USTACK_BIN is the directory of the programs (default
+# build; build/san for the sanitizer build, as the tests run it).
 # shellcheck disable=SC2317 # cleanup runs from the EXIT trap
 set -eu
 
@@ -38,7 +45,8 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "run.sh: creating a TAP device needs root: sudo make run" >&2
     exit 1
 fi
-for b in build/ustackd build/ustack-services build/ustat build/ustack-ctl; do
+BIN=${USTACK_BIN:-build}
+for b in "$BIN/ustackd" "$BIN/ustack-services" "$BIN/ustat" "$BIN/ustack-ctl"; do
     if [ ! -x "$b" ]; then
         echo "run.sh: $b is missing: run make first" >&2
         exit 1
@@ -47,16 +55,26 @@ done
 
 created=0
 daemon_pid=
+daemon_status=0
 services_pid=
-cleanup() {
+# stop_programs: the services, then the daemon (SIGINT, its clean stop);
+# daemon_status is the daemon's exit status.
+stop_programs() {
     if [ -n "$services_pid" ]; then
         kill "$services_pid" 2>/dev/null || true
         wait "$services_pid" 2>/dev/null || true
+        services_pid=
     fi
     if [ -n "$daemon_pid" ]; then
         kill -INT "$daemon_pid" 2>/dev/null || true
-        wait "$daemon_pid" 2>/dev/null || true
+        daemon_status=0
+        wait "$daemon_pid" 2>/dev/null || daemon_status=$?
+        daemon_pid=
     fi
+}
+cleanup() {
+    trap '' INT TERM # a second Ctrl-C (or make's SIGTERM) must not cut this short
+    stop_programs
     if [ "$created" = 1 ]; then
         ip link del dev "$TAP" 2>/dev/null || true
     fi
@@ -64,9 +82,16 @@ cleanup() {
         rmdir "/run/ustack/$NS" 2>/dev/null || true # the namespace's, if empty
     fi
 }
+# Ctrl-C reaches the whole foreground process group (make, this script,
+# the daemon, the services); make then also sends this script SIGTERM.
+# Either is the user's way to stop: a clean stop is a success.
+on_stop() {
+    trap '' INT TERM
+    stop_programs
+    exit "$daemon_status"
+}
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap on_stop INT TERM
 
 if ! ip link show dev "$TAP" >/dev/null 2>&1; then
     ip tuntap add dev "$TAP" mode tap
@@ -81,15 +106,15 @@ ip link set dev "$TAP" up
 # The daemon is ready when a new control socket answers (not a stale file,
 # nor another daemon's: ustackd refuses to start over a live one).
 old_ino=$(stat -c %i "$CTL" 2>/dev/null || echo none)
-build/ustackd --tap "$TAP" --addr "$STACK_ADDR/24" --gw "${HOST_ADDR%/*}" --pcap "$PCAP" \
-    --ctl "$CTL" &
+"$BIN/ustackd" --tap "$TAP" --addr "$STACK_ADDR/24" --gw "${HOST_ADDR%/*}" --pcap "$PCAP" \
+    --ctl "$CTL" "$@" &
 daemon_pid=$!
 ready=0
 for ((i = 0; i < 100; i++)); do
     kill -0 "$daemon_pid" 2>/dev/null || break
     ino=$(stat -c %i "$CTL" 2>/dev/null || echo none)
     if [ "$ino" != none ] && [ "$ino" != "$old_ino" ] &&
-        USTACK_CTL=$CTL build/ustat >/dev/null 2>&1; then
+        USTACK_CTL=$CTL "$BIN/ustat" >/dev/null 2>&1; then
         ready=1
         break
     fi
@@ -97,7 +122,7 @@ for ((i = 0; i < 100; i++)); do
 done
 if [ "$ready" = 1 ]; then
     # root (this script's uid) may bind the well-known ports
-    USTACK_CTL=$CTL build/ustack-services &
+    USTACK_CTL=$CTL "$BIN/ustack-services" &
     services_pid=$!
     env_hint=
     if [ "$CTL" != /run/ustack/ctl.sock ]; then
@@ -128,7 +153,7 @@ else
     echo "run.sh: ustackd did not start answering on $CTL" >&2
 fi
 
-status=0
-wait "$daemon_pid" || status=$?
+# wait returns early when a trapped signal arrives; on_stop takes over
+wait "$daemon_pid" || daemon_status=$?
 daemon_pid=
-exit "$status"
+exit "$daemon_status"

@@ -15,6 +15,9 @@
 #               or $USTACK_PCAP, as scripts/run.sh)
 #   USTACKD     the daemon's PID (for kill -USR1 $USTACKD), the ustackd
 #               process in NS
+#   USTACK_DIR  the source tree, where scripts/run.sh runs the daemon (so
+#               a relative path given to it, e.g. --trace build/x.json,
+#               is "$USTACK_DIR/build/x.json")
 #   LAB_DIR     the scratch directory (default a new /tmp/lab-NS.XXXXXX,
 #               kept for you to look at)
 # The labs' test (tests/interop/labs.sh) runs every step through this
@@ -36,7 +39,9 @@ if ! ip netns pids "$NS" >/dev/null 2>&1; then
 fi
 
 BIN=${USTACK_BIN:-build}
-export PATH="$PWD/$BIN:$PATH"
+# ustack-plot (a script, the same in every build) lives in build/
+export PATH="$PWD/$BIN:$PWD/build:$PATH"
+export USTACK_DIR=$PWD
 export USTACK_CTL=${USTACK_CTL:-/run/ustack/$NS/ctl.sock}
 PCAP=${USTACK_PCAP:-build/ustack-$NS.pcap}
 case "$PCAP" in /*) ;; *) PCAP=$PWD/$PCAP ;; esac

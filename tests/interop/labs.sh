@@ -244,12 +244,18 @@ run_lab() {
         else
             cp "$d/cap.pcap" "$d/rec.pcap"
         fi
-        editcap -F pcap -s 128 "$d/rec.pcap" "docs/labs/$name.pcap" &&
-            tshark -n -r "docs/labs/$name.pcap" >"docs/labs/$name.txt" 2>/dev/null
+        # pcapng keeps each frame's comment (why ustack sent it, or
+        # dropped it), which the text shows as its last column
+        editcap -F pcapng -s 128 "$d/rec.pcap" "docs/labs/$name.pcap" &&
+            tshark -n -r "docs/labs/$name.pcap" -o "gui.column.format:$columns" \
+                >"docs/labs/$name.txt" 2>/dev/null
         echo "# recorded docs/labs/$name.pcap ($(stat -c %s "docs/labs/$name.pcap") bytes)"
     fi
     ip netns del "$ns" 2>/dev/null
 }
+
+# the committed text of a capture: tshark's usual columns and the comment
+columns='"No.","%m","Time","%t","Source","%s","Destination","%d","Protocol","%p","Info","%i","Why","%Cus:frame.comment"'
 
 for guide in docs/labs/[0-9]*.md; do
     n=$(basename "$guide")

@@ -29,7 +29,7 @@ LIBS    := -lpcap
 
 ENGINE_SRC := $(sort $(wildcard stack/core/*.c stack/wire/*.c stack/proto/*.c stack/dev/*.c)) stack/stack.c
 DAEMON_SRC := $(wildcard stack/daemon/*.c) socket_api/ctl_proto.c
-LIB_SRC    := $(wildcard socket_api/*.c)
+LIB_SRC    := $(filter-out socket_api/preload.c,$(wildcard socket_api/*.c))
 APP_SRC    := $(wildcard apps/*.c)
 APP_LIB    := $(wildcard apps/lib/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
@@ -50,8 +50,8 @@ ITEST_BINS := $(ITEST_SRC:tests/interop/%.c=build/san/itest/%)
 
 .PHONY: all san fuzz test run bench soak deps clean docs
 .SECONDARY:
-all: build/ustackd build/libustack.a build/libustack.so $(REL_APPS) build/tcp-states-dot \
-	build/lossy-link build/stall-meter build/ustack-plot
+all: build/ustackd build/libustack.a build/libustack.so build/libustack-preload.so $(REL_APPS) \
+	build/tcp-states-dot build/lossy-link build/stall-meter build/ustack-plot
 san: build/san/ustackd build/san/libustack.a $(SAN_APPS) $(UNIT_BINS) $(TOOL_BINS) $(ITEST_BINS) \
 	build/san/lossy-link build/san/stall-meter
 fuzz: $(FUZZ_BINS)
@@ -105,6 +105,18 @@ build/libustack.a: $(LIB_SRC:%.c=build/rel/%.o)
 	@rm -f $@; ar rcs $@ $^
 build/libustack.so: $(LIB_SRC:%.c=build/pic/%.o)
 	$(CC) -shared -o $@ $^ -ldl
+# The LD_PRELOAD shim (socket_api/preload.c) with libustack inside it.
+# libustack's calls to the functions the shim replaces are renamed to
+# us_libc_* (which the shim sends to libc), so they never come back
+# into the shim.
+PRELOAD_SYMS := socket socketpair bind listen accept accept4 connect shutdown \
+	getsockname getpeername setsockopt getsockopt send sendto sendmsg sendmmsg recv \
+	recvfrom recvmsg recvmmsg close dup dup2 dup3 fcntl fcntl64 close_range
+build/preload/%.o: build/pic/%.o
+	@mkdir -p $(@D)
+	$(Q)objcopy $(foreach s,$(PRELOAD_SYMS),--redefine-sym $(s)=us_libc_$(s)) $< $@
+build/libustack-preload.so: build/pic/socket_api/preload.o $(LIB_SRC:%.c=build/preload/%.o)
+	$(CC) -shared -o $@ $^ -ldl -lpthread
 build/san/libustack.a: $(LIB_SRC:%.c=build/san/%.o)
 	@rm -f $@; ar rcs $@ $^
 build/%: build/rel/apps/%.o $(APP_LIB:%.c=build/rel/%.o) build/libustack.a
@@ -142,7 +154,7 @@ deps:
 	@scripts/deps.sh
 
 test: deps
-	$(MAKE) san fuzz build/tcp-states-dot build/ustack-plot
+	$(MAKE) san fuzz build/tcp-states-dot build/ustack-plot build/libustack-preload.so build/ustack-run
 	tests/run_all.sh
 
 run: deps

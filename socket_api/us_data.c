@@ -156,6 +156,78 @@ us_stream_recv(int fd, const struct stat *st, int conn, void *buf, size_t len, i
     return n;
 }
 
+/* ---- datagrams ---- */
+
+ssize_t
+us_dgram_recv(int fd, struct iovec *iov, size_t iovcnt, int flags,
+              struct sockaddr *src_addr, socklen_t *addrlen, int *msg_flags)
+{
+    int r, rflags =
+        (flags & (MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL)) | MSG_CMSG_CLOEXEC;
+
+    for (;;) {
+        union {
+            char b[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(4 * sizeof(int))];
+            struct cmsghdr align;
+        } u;
+        struct msghdr mh = {
+            .msg_iov = iov,
+            .msg_iovlen = iovcnt,
+            .msg_control = u.b,
+            .msg_controllen = sizeof(u.b),
+        };
+        struct ucred uc;
+        int have_src = 0;
+
+        ssize_t n = recvmsg(fd, &mh, rflags);
+        if (n < 0)
+            return -1; /* EAGAIN, EINTR, EBADF, ENOTSOCK, EFAULT: the kernel's own */
+        *msg_flags = mh.msg_flags & MSG_TRUNC; /* the kernel's UDP sets no other */
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+            if (c->cmsg_level != SOL_SOCKET)
+                continue;
+            if (c->cmsg_type == SCM_CREDENTIALS) {
+                memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+                have_src = 1;
+            } else if (c->cmsg_type == SCM_RIGHTS) {
+                /* never sent by the daemon; do not leak them */
+                size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                for (size_t i = 0; i < nfds; i++) {
+                    int x;
+                    memcpy(&x, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+                    close(x);
+                }
+            }
+        }
+        if (have_src && n == 0 && uc.uid == 0 && uc.gid == 0) {
+            /* the daemon's "pending error" notice, not a datagram */
+            if (flags & MSG_PEEK) {
+                /* take the notice off the queue. If another thread took it
+                 * first, this takes the datagram behind it: a loss, as
+                 * peeking readers racing each other may see anyway */
+                struct msghdr drop = {0};
+                recvmsg(fd, &drop, MSG_DONTWAIT);
+            }
+            r = us_take_error(fd);
+            if (r != 0)
+                return us_fail(r < 0 ? r : -r);
+            continue;
+        }
+        if (src_addr) {
+            /* as the kernel: checked once the datagram is taken, so lost */
+            if ((r = us_len_ok(addrlen)) < 0)
+                return us_fail(r);
+            if (have_src) {
+                struct sockaddr_in sin = us_sin(uc.uid, (uint16_t)uc.gid);
+                us_addr_out(&sin, src_addr, addrlen);
+            } else {
+                *addrlen = 0; /* end of file, or a stream: no address (as Linux) */
+            }
+        }
+        return n;
+    }
+}
+
 /* ---- the calls ---- */
 
 ssize_t
@@ -261,70 +333,9 @@ us_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *src_addr,
         }
         return n;
     }
-    int rflags =
-        (flags & (MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL)) | MSG_CMSG_CLOEXEC;
-
-    for (;;) {
-        struct iovec iov = {.iov_base = buf, .iov_len = len};
-        union {
-            char b[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(4 * sizeof(int))];
-            struct cmsghdr align;
-        } u;
-        struct msghdr mh = {
-            .msg_iov = &iov,
-            .msg_iovlen = 1,
-            .msg_control = u.b,
-            .msg_controllen = sizeof(u.b),
-        };
-        struct ucred uc;
-        int have_src = 0;
-
-        ssize_t n = recvmsg(fd, &mh, rflags);
-        if (n < 0)
-            return -1; /* EAGAIN, EINTR, EBADF, ENOTSOCK, EFAULT: the kernel's own */
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-            if (c->cmsg_level != SOL_SOCKET)
-                continue;
-            if (c->cmsg_type == SCM_CREDENTIALS) {
-                memcpy(&uc, CMSG_DATA(c), sizeof(uc));
-                have_src = 1;
-            } else if (c->cmsg_type == SCM_RIGHTS) {
-                /* never sent by the daemon; do not leak them */
-                size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                for (size_t i = 0; i < nfds; i++) {
-                    int x;
-                    memcpy(&x, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                    close(x);
-                }
-            }
-        }
-        if (have_src && n == 0 && uc.uid == 0 && uc.gid == 0) {
-            /* the daemon's "pending error" notice, not a datagram */
-            if (flags & MSG_PEEK) {
-                /* take the notice off the queue. If another thread took it
-                 * first, this takes the datagram behind it: a loss, as
-                 * peeking readers racing each other may see anyway */
-                struct msghdr drop = {0};
-                recvmsg(fd, &drop, MSG_DONTWAIT);
-            }
-            r = us_take_error(fd);
-            if (r != 0)
-                return us_fail(r < 0 ? r : -r);
-            continue;
-        }
-        if (src_addr) {
-            /* as the kernel: checked once the datagram is taken, so lost */
-            if ((r = us_len_ok(addrlen)) < 0)
-                return us_fail(r);
-            if (have_src) {
-                struct sockaddr_in sin = us_sin(uc.uid, (uint16_t)uc.gid);
-                us_addr_out(&sin, src_addr, addrlen);
-            } else {
-                *addrlen = 0; /* end of file, or a stream: no address (as Linux) */
-            }
-        }
-        return n;
-    }
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    int mflags;
+    return us_dgram_recv(fd, &iov, 1, flags, src_addr, addrlen, &mflags);
 }
 
 ssize_t

@@ -81,6 +81,16 @@ US_INTERNAL int us_call(int type, int fd, struct ctl_msg *m);
  * errno if the question could not be asked. */
 US_INTERNAL int us_take_error(int fd);
 
+/* ---- us_data.c ---- */
+
+/* One datagram from fd into iovcnt buffers, as recvmsg(2) on a UDP socket:
+ * the daemon's credentials become the source address (src_addr, addrlen as
+ * recvfrom's; may be NULL), a pending-error notice becomes -1 and that
+ * errno, *msg_flags gets MSG_TRUNC if the datagram did not fit. */
+US_INTERNAL ssize_t us_dgram_recv(int fd, struct iovec *iov, size_t iovcnt, int flags,
+                                  struct sockaddr *src_addr, socklen_t *addrlen,
+                                  int *msg_flags);
+
 /* ---- us_tcp.c ---- */
 
 /* The connection's state (enum us_tcps) from CTL_TCP_INFO, or a negative

@@ -8,7 +8,8 @@ set -eu
 
 PACKAGES="build-essential clang libclang-rt-14-dev libpcap-dev libcmocka-dev hping3
 python3-scapy tshark tcpdump iproute2 iputils-ping iputils-arping
-netcat-openbsd graphviz pkg-config ethtool python3-matplotlib"
+netcat-openbsd graphviz pkg-config ethtool python3-matplotlib
+curl wget socat iperf3"
 
 missing=""
 for p in $PACKAGES; do

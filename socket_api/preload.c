@@ -22,7 +22,9 @@
  *    of an fdopen()ed socket): a word whose inode is not the descriptor's
  *    any more is cleared and the call goes to libc. Kept across close,
  *    dup, dup2, dup3, fcntl(F_DUPFD*), close_range; inherited by fork
- *    (memory is copied); rebuilt after exec (below).
+ *    (memory is copied); rebuilt after exec (below). A vfork() child
+ *    shares its parent's table until it execs, and must not write to it:
+ *    only the owner's pid does (tab_put).
  *  - exec: the new image learns which inherited descriptors are ustack
  *    sockets by asking the kernel, not the environment (which a program
  *    can clear, and which goes stale when it closes or moves descriptors
@@ -104,6 +106,13 @@ static pthread_once_t pl_once = PTHREAD_ONCE_INIT;
 static atomic_int pl_resolved;
 static _Atomic uint64_t *pl_tab;
 static size_t pl_tab_len;
+static _Atomic pid_t pl_owner; /* the process whose table this is */
+
+static void
+pl_atfork_child(void)
+{
+    atomic_store_explicit(&pl_owner, getpid(), memory_order_relaxed);
+}
 
 /* dlsym() returns void *; POSIX guarantees it converts to a function
  * pointer. */
@@ -155,6 +164,8 @@ pl_resolve(void)
         pl_tab = p;
         pl_tab_len = n;
     }
+    atomic_store_explicit(&pl_owner, getpid(), memory_order_relaxed);
+    pthread_atfork(NULL, NULL, pl_atfork_child);
     atomic_store_explicit(&pl_resolved, 1, memory_order_release);
 }
 
@@ -176,11 +187,20 @@ tab_get(int fd)
     return atomic_load_explicit(&pl_tab[fd], memory_order_acquire);
 }
 
+/* A write to the table, unless this is a vfork() child (or any clone that
+ * shares the parent's memory): it runs in the parent's table until it
+ * execs, and what it closes or moves there (close_range, dup2 before exec)
+ * is not the parent's doing. fork() gives the child a copy, and
+ * pl_atfork_child() makes it the owner of that copy. */
 static inline void
 tab_put(int fd, uint64_t word)
 {
-    if (fd >= 0 && (size_t)fd < pl_tab_len)
-        atomic_store_explicit(&pl_tab[fd], word, memory_order_release);
+    if (fd < 0 || (size_t)fd >= pl_tab_len ||
+        atomic_load_explicit(&pl_tab[fd], memory_order_relaxed) == word)
+        return;
+    if (getpid() != atomic_load_explicit(&pl_owner, memory_order_relaxed))
+        return;
+    atomic_store_explicit(&pl_tab[fd], word, memory_order_release);
 }
 
 static uint64_t
@@ -214,7 +234,8 @@ pl_ours(int fd)
         return 0;
     if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && tab_word(&st, (unsigned)(w & 3)) == w)
         return 1;
-    atomic_compare_exchange_strong(&pl_tab[fd], &w, 0); /* reused behind our back */
+    if (getpid() == atomic_load_explicit(&pl_owner, memory_order_relaxed))
+        atomic_compare_exchange_strong(&pl_tab[fd], &w, 0); /* reused behind our back */
     return 0;
 }
 

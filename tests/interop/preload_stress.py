@@ -177,10 +177,15 @@ print("ok" if ok and got == b"y" * 3000 else "bad %%r" %% (t.getpeername(),))
 """ % (s.fileno(), ECHO[0], ECHO[1])
     r = subprocess.run([sys.executable, "-c", child], pass_fds=[s.fileno()],
                        capture_output=True, text=True, timeout=30)
+    # the child (vfork, then close_range and dup2 before exec) must not have
+    # changed the parent's table: the socket is still ustack's here
+    subprocess.run(["true"], timeout=30)
+    still = s.getpeername() == ECHO and s.family == socket.AF_INET
     s.close()
-    report(r.stdout.strip() == "ok",
-           "a socket inherited across exec is ustack's in the new program: %s %s"
-           % (r.stdout.strip(), r.stderr.strip()[-200:]))
+    report(r.stdout.strip() == "ok" and still,
+           "a socket inherited across exec is ustack's in the new program: %s %s; "
+           "still the parent's after its children exec: %s"
+           % (r.stdout.strip(), r.stderr.strip()[-200:], still))
 
 
 def udp():

@@ -116,7 +116,8 @@ pl_atfork_child(void)
 
 /* dlsym() returns void *; POSIX guarantees it converts to a function
  * pointer. */
-#define PL_FIND(name) memcpy(&real.name, &(void *){dlsym(RTLD_NEXT, #name)}, sizeof(void *))
+#define PL_FIND(name)                                                                    \
+    memcpy(&real.name, &(void *){dlsym(RTLD_NEXT, #name)}, sizeof(void *))
 
 static void
 pl_resolve(void)
@@ -232,7 +233,8 @@ pl_ours(int fd)
 
     if (w == 0)
         return 0;
-    if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && tab_word(&st, (unsigned)(w & 3)) == w)
+    if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+        tab_word(&st, (unsigned)(w & 3)) == w)
         return 1;
     if (getpid() == atomic_load_explicit(&pl_owner, memory_order_relaxed))
         atomic_compare_exchange_strong(&pl_tab[fd], &w, 0); /* reused behind our back */
@@ -489,8 +491,7 @@ recv(int fd, void *buf, size_t len, int flags)
 }
 
 PL_EXPORT ssize_t
-recvfrom(int fd, void *buf, size_t len, int flags, __SOCKADDR_ARG sa,
-         socklen_t *fromlen)
+recvfrom(int fd, void *buf, size_t len, int flags, __SOCKADDR_ARG sa, socklen_t *fromlen)
 {
     struct sockaddr *from = sa.__sockaddr__;
 
@@ -560,8 +561,8 @@ pl_sendmsg(int fd, const struct msghdr *m, int flags)
     ssize_t len = pl_gather(m, &buf);
     if (len < 0)
         return us_fail((int)len);
-    ssize_t n =
-        us_sendto(fd, buf, (size_t)len, flags, m->msg_name, m->msg_name ? m->msg_namelen : 0);
+    ssize_t n = us_sendto(fd, buf, (size_t)len, flags, m->msg_name,
+                          m->msg_name ? m->msg_namelen : 0);
     int e = errno;
     free(buf);
     errno = e;

@@ -162,8 +162,8 @@ ssize_t
 us_dgram_recv(int fd, struct iovec *iov, size_t iovcnt, int flags,
               struct sockaddr *src_addr, socklen_t *addrlen, int *msg_flags)
 {
-    int r, rflags =
-        (flags & (MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL)) | MSG_CMSG_CLOEXEC;
+    int r, rflags = (flags & (MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL)) |
+                    MSG_CMSG_CLOEXEC;
 
     for (;;) {
         union {

@@ -25,7 +25,8 @@
 #             transfer, the child finishing it; one epoll over an AF_UNIX
 #             pair, a pipe and ustack sockets; dup/dup2/fcntl(F_DUPFD)
 #             copies; a socket inherited across exec; UDP read/write on a
-#             connected socket and recvfrom's source address
+#             connected socket and recvfrom's source address; sendmsg and
+#             recvmsg with several buffers, UDP and TCP; non-blocking connect
 #   nodaemon  ustack-run with no daemon says which control socket it tried
 #             and how to start ustackd, exit 1; socket() under the shim
 #             fails with ENOENT

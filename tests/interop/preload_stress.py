@@ -236,8 +236,41 @@ def nonblocking_connect():
                                            errno.errorcode.get(err2, err2)))
 
 
+def msg_calls():
+    """sendmsg/recvmsg with several buffers: a datagram is gathered into one
+    and scattered back; a stream's go to the descriptor's byte stream."""
+    a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    a.bind((STACK, 0))
+    b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    b.bind((STACK, 0))
+    n = b.sendmsg([b"gath", b"ered", b""], [], 0, a.getsockname())
+    buf1, buf2 = bytearray(3), bytearray(10)
+    got, anc, flags, src = a.recvmsg_into([buf1, buf2])
+    ok1 = n == 8 and got == 8 and bytes(buf1) + bytes(buf2[:5]) == b"gathered" and \
+        src == b.getsockname() and anc == [] and flags == 0
+    b.sendto(b"x" * 50, a.getsockname())
+    data, anc, flags, src = a.recvmsg(10)
+    ok2 = data == b"x" * 10 and flags & socket.MSG_TRUNC
+    a.close()
+    b.close()
+    s = socket.create_connection(ECHO)
+    n = s.sendmsg([b"one", b"two", b"three"])
+    got = b""
+    while len(got) < 11:
+        buf1, buf2 = bytearray(4), bytearray(4)
+        k, _, _, _ = s.recvmsg_into([buf1, buf2])
+        if k == 0:
+            break
+        got += (bytes(buf1) + bytes(buf2))[:k]
+    s.close()
+    ok3 = n == 11 and got == b"onetwothree"
+    report(ok1 and ok2 and ok3,
+           "sendmsg/recvmsg with several buffers: UDP gathered and scattered with the "
+           "source (%s), MSG_TRUNC (%s); TCP (%s)" % (ok1, bool(ok2), ok3))
+
+
 for check in (threads_churn, fork_mid_transfer, epoll_mixed, dups, exec_inherit, udp,
-              nonblocking_connect):
+              msg_calls, nonblocking_connect):
     try:
         check()
     except Exception as e:  # a failure, not a crash of the whole list

@@ -61,7 +61,8 @@ trap test_cleanup EXIT
 wait_listen() {
     local i
     for ((i = 0; i < 200; i++)); do
-        in_ns "$san/ustat" 2>/dev/null | grep -q "LISTEN .*:$1 " && return 0
+        in_ns "$san/ustat" -tln 2>/dev/null | grep -qE "^LISTEN +[0-9]+ +[0-9]+ +[0-9.]+:$1 " &&
+            return 0
         sleep 0.05
     done
     return 1

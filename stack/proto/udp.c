@@ -221,6 +221,10 @@ udp_connect(struct stack *s, struct udp_pcb *u, uint32_t addr, uint16_t port)
     if (addr == 0 && port == 0) { /* AF_UNSPEC: dissolve */
         u->raddr = 0;
         u->rport = 0;
+        if (u->laddr_auto) { /* the wildcard again, as Linux's udp_disconnect */
+            u->laddr = 0;
+            u->laddr_auto = 0;
+        }
         return 0;
     }
     if (port == 0)
@@ -231,6 +235,13 @@ udp_connect(struct stack *s, struct udp_pcb *u, uint32_t addr, uint16_t port)
         int rc = udp_bind(s, u, 0, 0);
         if (rc < 0)
             return rc;
+    }
+    /* the source address is fixed now, as Linux's ip4_datagram_connect
+     * does: getsockname shows it, and only datagrams to it are taken
+     * (ustack has one address, so it is the route's choice) */
+    if (!u->laddr) {
+        u->laddr = s->cfg.addr;
+        u->laddr_auto = 1;
     }
     u->raddr = addr;
     u->rport = port;

@@ -39,6 +39,7 @@ struct udp_pcb {
     uint16_t rport;
     uint8_t broadcast; /* SO_BROADCAST */
     uint8_t reuseaddr; /* SO_REUSEADDR */
+    uint8_t laddr_auto; /* laddr was chosen by connect, not by bind */
     int so_error;      /* pending error (positive errno), read once */
     struct pkb *rxq;   /* datagrams, oldest first; pkb->aux = source
                           address, aux2 = source port */

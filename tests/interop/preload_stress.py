@@ -195,8 +195,8 @@ def udp():
     b.connect(a.getsockname())
     os.write(b.fileno(), b"plain write")
     data, src = a.recvfrom(100)
-    # the port: getsockname() of a connected ustack UDP socket says 0.0.0.0
-    ok1 = data == b"plain write" and src == (STACK, b.getsockname()[1])
+    # connect chose the source address, as the kernel's does
+    ok1 = data == b"plain write" and src == b.getsockname() and src[0] == STACK
     a.connect(src)
     a.send(b"reply")
     ok2 = os.read(b.fileno(), 100) == b"reply"

@@ -673,9 +673,10 @@ test_udp_ephemeral_implicit_and_exhausted(void **state)
     struct udp_pcb *u = udp_open(s, NULL), *v = udp_open(s, NULL);
     assert_int_equal(udp_connect(s, u, H_IP_PEER, 7), 0);
     assert_true(u->lport >= UDP_EPHEMERAL_LO);
-    assert_int_equal(u->laddr, 0);
+    assert_int_equal(u->laddr, H_IP_US); /* connect also fixes the address */
     assert_int_equal(udp_sendto(s, v, "x", 1, H_IP_PEER, 7), 1);
     assert_true(v->lport >= UDP_EPHEMERAL_LO);
+    assert_int_equal(v->laddr, 0); /* sendto does not */
     assert_int_not_equal(u->lport, v->lport);
     struct h_out o;
     h_out_ip(e->rec, 0, &o);
@@ -761,6 +762,28 @@ test_udp_connect_demux(void **state)
         udp_close(s, a);
         udp_close(s, b);
     }
+
+    /* connect picks the source address as Linux does, and getsockname
+     * shows it; AF_UNSPEC gives the wildcard back, unless bind chose it */
+    struct udp_pcb *n = udp_open(s, NULL);
+    uint32_t la;
+    uint16_t lp;
+    assert_int_equal(udp_connect(s, n, H_IP_PEER, 40000), 0);
+    udp_local_name(n, &la, &lp);
+    assert_int_equal(la, H_IP_US);
+    assert_true(lp != 0);
+    assert_int_equal(udp_connect(s, n, 0, 0), 0);
+    udp_local_name(n, &la, &lp);
+    assert_int_equal(la, 0);
+    udp_close(s, n);
+    n = udp_open(s, NULL);
+    assert_int_equal(udp_bind(s, n, H_IP_US, 5001), 0);
+    assert_int_equal(udp_connect(s, n, H_IP_PEER, 40000), 0);
+    assert_int_equal(udp_connect(s, n, 0, 0), 0);
+    udp_local_name(n, &la, &lp);
+    assert_int_equal(la, H_IP_US);
+    assert_int_equal(lp, 5001);
+    udp_close(s, n);
 
     /* what connect refuses */
     struct udp_pcb *d = udp_open(s, NULL);

@@ -89,8 +89,10 @@ fault_send(struct dev *d, const uint8_t *frame, size_t len, uint64_t now_us)
     struct fault *f = fault_of(d);
 
     fault_settle(f, FAULT_OUT);
-    if (!f->active[FAULT_OUT])
+    if (!f->active[FAULT_OUT]) {
+        fault_line_passed(&f->line[FAULT_OUT]);
         return dev_send(f->inner, frame, len, now_us);
+    }
     fault_line_input(&f->line[FAULT_OUT], frame, len, now_us);
     fault_drain_out(f, now_us);
     return 0;
@@ -103,8 +105,12 @@ fault_recv(struct dev *d, uint8_t *buf, size_t cap, uint64_t *ts_us)
     struct fault_line *in = &f->line[FAULT_IN];
 
     fault_settle(f, FAULT_IN);
-    if (!f->active[FAULT_IN])
-        return dev_recv(f->inner, buf, cap, ts_us);
+    if (!f->active[FAULT_IN]) {
+        ssize_t n = dev_recv(f->inner, buf, cap, ts_us);
+        if (n > 0)
+            fault_line_passed(in);
+        return n;
+    }
     for (;;) {
         ssize_t n = fault_line_output(in, *ts_us, buf, cap);
         if (n != -EAGAIN)
@@ -242,8 +248,10 @@ fault_set(struct dev *d, const struct fault_line_config *in,
     for (int i = 0; i < 2; i++) {
         bool clean = fault_line_config_clean(cfg[i]);
         if (!f->ready[i] && !clean) {
+            struct fault_line_stats passed = f->line[i].st;
             if (fault_line_init(&f->line[i], cfg[i], f->seed[i]) < 0)
                 return -ENOMEM;
+            f->line[i].st = passed; /* the frames that went by before */
             f->ready[i] = true;
         } else if (f->ready[i]) {
             fault_line_set(&f->line[i], cfg[i]); /* checked above */

@@ -84,6 +84,9 @@ int fault_line_set(struct fault_line *l, const struct fault_line_config *c);
 bool fault_line_holds(const struct fault_line *l);
 
 /* One frame enters the line at now_us. The line copies what it keeps. */
+/* A frame that went by untouched while the line is clean and empty (the
+ * middleware's pass-through): counted, so the figures cover every frame. */
+void fault_line_passed(struct fault_line *l);
 void fault_line_input(struct fault_line *l, const uint8_t *frame, size_t len,
                       uint64_t now_us);
 /* The next frame due by now_us, copied into buf: its length; -EAGAIN when

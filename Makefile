@@ -4,6 +4,10 @@
 #   make test       installs missing Debian packages (as root), builds every
 #                   tier with ASan+UBSan and runs all tests (tests/run_all.sh)
 #   sudo make run   TAP device + ustackd at 10.0.0.2 (scripts/run.sh)
+#   make install    ustackd, the apps, libustack (.so with a SONAME, .a),
+#                   ustack.h and ustack.pc under PREFIX (default /usr/local;
+#                   DESTDIR, BINDIR, LIBDIR, INCLUDEDIR honoured);
+#                   make uninstall removes them
 #   make bench      side-by-side measurements (scripts/bench.sh)
 #   make soak       TCP through a lossy link, ustack beside Linux
 #                   (scripts/loss-bench.sh; LOSS_MB, LOSS_LEVELS, LOSS_SECONDS);
@@ -27,6 +31,15 @@ FUZZ    := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,unde
            -fno-sanitize-recover=all
 LIBS    := -lpcap
 
+VERSION    := 0.8.0
+SOMAJOR    := 0
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PCDIR      ?= $(LIBDIR)/pkgconfig
+SONAME     := libustack.so.$(SOMAJOR)
+
 ENGINE_SRC := $(sort $(wildcard stack/core/*.c stack/wire/*.c stack/proto/*.c stack/dev/*.c)) stack/stack.c
 DAEMON_SRC := $(wildcard stack/daemon/*.c) socket_api/ctl_proto.c
 LIB_SRC    := $(filter-out socket_api/preload.c,$(wildcard socket_api/*.c))
@@ -48,7 +61,7 @@ REL_APPS   := $(APP_SRC:apps/%.c=build/%)
 SAN_APPS   := $(APP_SRC:apps/%.c=build/san/%)
 ITEST_BINS := $(ITEST_SRC:tests/interop/%.c=build/san/itest/%)
 
-.PHONY: all san fuzz test run bench soak deps clean docs
+.PHONY: all san fuzz test run bench soak deps clean docs install uninstall FORCE
 .SECONDARY:
 all: build/ustackd build/libustack.a build/libustack.so build/libustack-preload.so $(REL_APPS) \
 	build/tcp-states-dot build/lossy-link build/stall-meter build/ustack-plot
@@ -103,8 +116,15 @@ build/ustack-plot: scripts/ustack-plot.py
 
 build/libustack.a: $(LIB_SRC:%.c=build/rel/%.o)
 	@rm -f $@; ar rcs $@ $^
-build/libustack.so: $(LIB_SRC:%.c=build/pic/%.o)
-	$(CC) -shared -o $@ $^ -ldl
+# The shared library exports only the API (socket_api/libustack.map) and
+# carries a SONAME; build/libustack.so and build/$(SONAME) are symlinks.
+build/libustack.so.$(VERSION): $(LIB_SRC:%.c=build/pic/%.o) socket_api/libustack.map
+	$(CC) -shared -o $@ $(filter %.o,$^) -Wl,-soname,$(SONAME) \
+		-Wl,--version-script=socket_api/libustack.map -ldl
+build/$(SONAME): build/libustack.so.$(VERSION)
+	ln -sf $(<F) $@
+build/libustack.so: build/$(SONAME)
+	ln -sf $(<F) $@
 # The LD_PRELOAD shim (socket_api/preload.c) with libustack inside it.
 # libustack's calls to the functions the shim replaces are renamed to
 # us_libc_* (which the shim sends to libc), so they never come back
@@ -136,6 +156,13 @@ build/san/tools/%: build/san/tests/replay/%.o $(TOOL_LIB:%.c=build/san/%.o) $(SA
 	$(CC) $(SAN) -o $@ $^ $(LIBS)
 build/fuzz/%: build/fuzz/tests/fuzz/%.o build/fuzz/libengine.a
 	$(CLANG) $(subst fuzzer-no-link,fuzzer,$(FUZZ)) -o $@ $^ $(LIBS)
+# ustack-run looks for the shim beside itself, one directory up, in ../lib,
+# then in LIBDIR (baked in; rebuilt when LIBDIR changes).
+build/libdir.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(LIBDIR)' | cmp -s - $@ || echo '$(LIBDIR)' > $@
+build/rel/apps/ustack-run.o build/san/apps/ustack-run.o: build/libdir.stamp
+build/rel/apps/ustack-run.o build/san/apps/ustack-run.o: BASE += -DUSTACK_LIBDIR='"$(LIBDIR)"'
 # the control protocol codec is not part of the engine
 build/fuzz/fuzz_ctl: build/fuzz/socket_api/ctl_proto.o
 # the daemon's socket table and quotas, tested without the daemon
@@ -154,7 +181,7 @@ deps:
 	@scripts/deps.sh
 
 test: deps
-	$(MAKE) san fuzz build/tcp-states-dot build/ustack-plot build/libustack-preload.so build/ustack-run
+	$(MAKE) san fuzz all
 	tests/run_all.sh
 
 run: deps
@@ -171,6 +198,34 @@ soak: deps
 	scripts/loss-bench.sh
 	scripts/scale-soak.sh
 	scripts/conn-soak.sh
+
+# pkg-config file for programs built against the installed library
+build/ustack.pc: Makefile
+	@mkdir -p $(@D)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+		'Name: ustack' \
+		'Description: BSD socket API of the ustack user-space TCP/IP stack (needs ustackd)' \
+		'Version: $(VERSION)' 'Cflags: -I$${includedir}/ustack' \
+		'Libs: -L$${libdir} -lustack' 'Libs.private: -ldl' > $@
+build/ustack.pc: FORCE
+
+INSTALL_BINS := build/ustackd $(REL_APPS) build/ustack-plot
+install: all build/ustack.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PCDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/ustack
+	install -m 755 $(INSTALL_BINS) $(DESTDIR)$(BINDIR)
+	install -m 755 build/libustack.so.$(VERSION) build/libustack-preload.so $(DESTDIR)$(LIBDIR)
+	ln -sf libustack.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libustack.so
+	install -m 644 build/libustack.a $(DESTDIR)$(LIBDIR)
+	install -m 644 socket_api/ustack.h $(DESTDIR)$(INCLUDEDIR)/ustack
+	install -m 644 build/ustack.pc $(DESTDIR)$(PCDIR)
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(INSTALL_BINS)))
+	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,libustack.so.$(VERSION) $(SONAME) libustack.so \
+		libustack.a libustack-preload.so)
+	rm -f $(DESTDIR)$(INCLUDEDIR)/ustack/ustack.h $(DESTDIR)$(PCDIR)/ustack.pc
+	rmdir $(DESTDIR)$(INCLUDEDIR)/ustack 2>/dev/null || true
 
 clean:
 	rm -rf build

@@ -2,20 +2,23 @@
  * ustack-run - run an unmodified program over ustack.
  *
  *   ustack-run [--ctl PATH] [--] CMD [ARG...]
+ *   ustack-run --where
  *
  * Sets LD_PRELOAD to the absolute path of libustack-preload.so (beside
- * this program, or one directory up: build/ and build/san/), in front of
- * any LD_PRELOAD already set, and USTACK_CTL to the control socket (--ctl
- * PATH made absolute, else $USTACK_CTL, else /run/ustack/ctl.sock), then
- * execs CMD. Both variables are inherited by CMD's children and survive
- * their exec, so a shell script's programs are all on ustack. The shim
- * (socket_api/preload.c) sends AF_INET sockets to ustackd and everything
- * else to the kernel; docs/SOCKETS.md, "Unmodified programs", says what
- * works.
+ * this program, or one directory up: build/ and build/san/; else in
+ * ../lib, where `make install` puts it, else in the LIBDIR it was built
+ * for), in front of any LD_PRELOAD already set, and USTACK_CTL to the
+ * control socket (--ctl PATH made absolute, else $USTACK_CTL, else
+ * /run/ustack/ctl.sock), then execs CMD. Both variables are inherited by
+ * CMD's children and survive their exec, so a shell script's programs are
+ * all on ustack. The shim (socket_api/preload.c) sends AF_INET sockets to
+ * ustackd and everything else to the kernel; docs/SOCKETS.md, "Unmodified
+ * programs", says what works.
  *
  * Before exec it checks that the daemon answers on the control socket;
  * if not it prints one line naming the socket and how to start the
- * daemon, and exits 1. Exit 127 if CMD cannot be run, 2 on bad usage.
+ * daemon, and exits 1. --where prints the shim's path and exits (1 if
+ * there is none). Exit 127 if CMD cannot be run, 2 on bad usage.
  */
 #include <errno.h>
 #include <limits.h>
@@ -30,16 +33,20 @@
 #include "ctl_proto.h"
 
 #define SHIM_NAME "libustack-preload.so"
+#ifndef USTACK_LIBDIR
+#define USTACK_LIBDIR "/usr/local/lib"
+#endif
 
 static void
 usage(void)
 {
-    fprintf(stderr, "usage: ustack-run [--ctl PATH] [--] CMD [ARG...]\n");
+    fprintf(stderr, "usage: ustack-run [--ctl PATH] [--] CMD [ARG...]\n"
+                    "       ustack-run --where\n");
     exit(2);
 }
 
-/* The shim's absolute path into buf: beside this executable, or one
- * directory up. */
+/* The shim's absolute path into buf: beside this executable, one
+ * directory up (the build tree), in ../lib (installed), or in LIBDIR. */
 static int
 find_shim(char *buf, size_t cap)
 {
@@ -53,10 +60,14 @@ find_shim(char *buf, size_t cap)
     if (!slash)
         return -1;
     *slash = '\0';
-    const char *fmts[] = {"%s/" SHIM_NAME, "%s/../" SHIM_NAME};
+    const char *fmts[] = {"%s/" SHIM_NAME, "%s/../" SHIM_NAME, "%s/../lib/" SHIM_NAME,
+                          USTACK_LIBDIR "/" SHIM_NAME};
     for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
         char cand[PATH_MAX + sizeof(SHIM_NAME) + 8];
-        snprintf(cand, sizeof(cand), fmts[i], exe);
+        if (strstr(fmts[i], "%s"))
+            snprintf(cand, sizeof(cand), fmts[i], exe);
+        else
+            snprintf(cand, sizeof(cand), "%s", fmts[i]);
         if (access(cand, R_OK) == 0 && realpath(cand, buf) && strlen(buf) < cap)
             return 0;
     }
@@ -106,6 +117,12 @@ main(int argc, char **argv)
         if (strcmp(argv[i], "--") == 0) {
             i++;
             break;
+        }
+        if (strcmp(argv[i], "--where") == 0 && argc == 2) {
+            if (find_shim(shim, sizeof(shim)) < 0)
+                return 1;
+            printf("%s\n", shim);
+            return 0;
         }
         if (strcmp(argv[i], "--ctl") == 0 && i + 1 < argc)
             ctl = argv[++i];

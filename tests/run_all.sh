@@ -4,6 +4,9 @@
 # Tiers, in order:
 #   unit     each build/san/tests/test_* (cmocka; its PASSED/FAILED counts)
 #   replay   tests/replay/run.sh, tests/replay/trace.sh, tests/replay/notes.sh
+#   docs     tests/docs.sh: generated docs match the code
+#   install  tests/install.sh: make install into a temporary DESTDIR, the
+#            first program of docs/SOCKETS.md built against it (no root)
 #   interop  each tests/interop/*.sh (root and network namespaces needed;
 #            skipped with the reason otherwise, a failure when CI is set)
 #   conformance  tests/conformance/run.sh: ustack's TCP segment by segment
@@ -129,6 +132,9 @@ run_script "replay notes" tests/replay/notes.sh
 
 tier docs
 run_script docs tests/docs.sh
+
+tier install
+run_script install tests/install.sh
 
 tier interop
 scripts=(tests/interop/*.sh)

@@ -23,11 +23,11 @@ ctl_body_len(int type, enum ctl_dir dir)
     case CTL_SETSOCKOPT: return dir == CTL_REQUEST ? 12 : 0;
     case CTL_GETSOCKOPT: return 12;
     case CTL_SHUTDOWN: return dir == CTL_REQUEST ? 4 : 0;
-    case CTL_LIST: return dir == CTL_REQUEST ? 4 : -1;
+    case CTL_LIST:
+    case CTL_CONNS: return dir == CTL_REQUEST ? 4 : -1; /* a page: first, rows */
     case CTL_TCP_INFO: return dir == CTL_REQUEST ? 0 : CTL_TCP_INFO_LEN;
     case CTL_SETSOCKOPT_STR: return dir == CTL_REQUEST ? 8 + CTL_OPT_STR_LEN : 0;
     case CTL_GETSOCKOPT_STR: return dir == CTL_REQUEST ? 8 : 8 + CTL_OPT_STR_LEN;
-    case CTL_CONNS: return dir == CTL_REQUEST ? 4 : -1;
     case CTL_TEXT: return dir == CTL_REQUEST ? 8 : -1;
     case CTL_FAULT: return -1;
     default: return -2;
@@ -254,6 +254,7 @@ put_body(struct cur *c, const struct ctl_msg *m, enum ctl_dir dir)
             put(c, &m->u.shutdown.how, 4);
         break;
     case CTL_LIST:
+    case CTL_CONNS:
         if (dir == CTL_REQUEST) {
             put(c, &m->u.list.first, 4);
         } else {
@@ -271,14 +272,6 @@ put_body(struct cur *c, const struct ctl_msg *m, enum ctl_dir dir)
         break;
     case CTL_GETSOCKOPT_STR:
         put_sockopt_str(c, &m->u.sockopt_str, dir == CTL_REPLY);
-        break;
-    case CTL_CONNS:
-        if (dir == CTL_REQUEST) {
-            put(c, &m->u.list.first, 4);
-        } else {
-            put(c, &m->u.total, 4);
-            put(c, m->data, m->data_len);
-        }
         break;
     case CTL_TEXT:
         if (dir == CTL_REQUEST) {
@@ -409,6 +402,7 @@ get_body(struct cur *c, struct ctl_msg *m, enum ctl_dir dir)
             get(c, &m->u.shutdown.how, 4);
         break;
     case CTL_LIST:
+    case CTL_CONNS:
         if (dir == CTL_REQUEST)
             get(c, &m->u.list.first, 4);
         else
@@ -424,12 +418,6 @@ get_body(struct cur *c, struct ctl_msg *m, enum ctl_dir dir)
         break;
     case CTL_GETSOCKOPT_STR:
         get_sockopt_str(c, &m->u.sockopt_str, dir == CTL_REPLY);
-        break;
-    case CTL_CONNS:
-        if (dir == CTL_REQUEST)
-            get(c, &m->u.list.first, 4);
-        else
-            get(c, &m->u.total, 4);
         break;
     case CTL_TEXT:
         if (dir == CTL_REQUEST) {

@@ -485,34 +485,6 @@ us_getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)
 
 /* ---- ustack_admin.h ---- */
 
-int
-us_list(struct ctl_sock_info *rows, int max)
-{
-    uint8_t page[CTL_LIST_MAX * CTL_SOCK_INFO_LEN];
-    uint32_t first = 0, total = 0;
-
-    if (max < 0)
-        return us_fail(-EINVAL);
-    if (max > 0 && !rows)
-        return us_fail(-EFAULT);
-    for (;;) {
-        struct ctl_msg m = {.h.type = CTL_LIST, .u.list = {first}};
-        int r = ctl_call(&m, -1, &m, NULL, page, sizeof(page));
-        if (r < 0)
-            return us_fail(r);
-        total = m.u.total;
-        size_t got = m.data_len / CTL_SOCK_INFO_LEN;
-        for (size_t i = 0; i < got && first + i < (uint32_t)max; i++)
-            ctl_sock_info_get(page + i * CTL_SOCK_INFO_LEN, &rows[first + i]);
-        first += (uint32_t)got;
-        if (got == 0 || first >= total || first >= (uint32_t)max)
-            break;
-    }
-    if (total > (uint32_t)max)
-        return total > INT32_MAX ? INT32_MAX : (int)total;
-    return (int)(first < total ? first : total); /* the table shrank meanwhile */
-}
-
 const char *
 us_ctl_path(void)
 {

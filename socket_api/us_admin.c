@@ -1,7 +1,8 @@
 /*
  * us_admin.c - libustack's calls that look at the daemon rather than at
- * one socket: its connections (CTL_CONNS), its texts (CTL_TEXT) and its
- * faults (CTL_FAULT), for ustat and ustack-ctl. See ustack_admin.h.
+ * one socket: its socket table (CTL_LIST), its connections (CTL_CONNS),
+ * its texts (CTL_TEXT) and its faults (CTL_FAULT), for ustat and
+ * ustack-ctl. See ustack_admin.h.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,10 +12,28 @@
 #include "us_priv.h"
 #include "ustack_admin.h"
 
-int
-us_conns(struct ctl_conn_info *rows, int max)
+static void
+sock_row(const uint8_t *b, void *row)
 {
-    const size_t cap = CTL_CONNS_MAX * CTL_CONN_INFO_LEN;
+    ctl_sock_info_get(b, row);
+}
+
+static void
+conn_row(const uint8_t *b, void *row)
+{
+    ctl_conn_info_get(b, row);
+}
+
+/* A listing the daemon sends in pages (CTL_LIST, CTL_CONNS): asks page
+ * after page, each row of row_len bytes on the wire decoded by get into
+ * the next row_size bytes of rows, until the total or max rows. Returns
+ * the total when it is more than max (the caller may ask again with room
+ * for it), else the rows filled; -1 with errno. */
+static int
+us_paged(uint8_t type, size_t row_len, size_t page_rows,
+         void (*get)(const uint8_t *b, void *row), void *rows, size_t row_size, int max)
+{
+    const size_t cap = page_rows * row_len;
     uint32_t first = 0, total = 0;
 
     if (max < 0)
@@ -25,16 +44,16 @@ us_conns(struct ctl_conn_info *rows, int max)
     if (!page)
         return us_fail(-ENOMEM);
     for (;;) {
-        struct ctl_msg m = {.h.type = CTL_CONNS, .u.list = {first}};
+        struct ctl_msg m = {.h.type = type, .u.list = {first}};
         int r = ctl_call(&m, -1, &m, NULL, page, cap);
         if (r < 0) {
             free(page);
             return us_fail(r);
         }
         total = m.u.total;
-        size_t got = m.data_len / CTL_CONN_INFO_LEN;
+        size_t got = m.data_len / row_len;
         for (size_t i = 0; i < got && first + i < (uint32_t)max; i++)
-            ctl_conn_info_get(page + i * CTL_CONN_INFO_LEN, &rows[first + i]);
+            get(page + i * row_len, (uint8_t *)rows + (first + i) * row_size);
         first += (uint32_t)got;
         if (got == 0 || first >= total || first >= (uint32_t)max)
             break;
@@ -43,6 +62,20 @@ us_conns(struct ctl_conn_info *rows, int max)
     if (total > (uint32_t)max)
         return total > INT32_MAX ? INT32_MAX : (int)total;
     return (int)(first < total ? first : total); /* the tables shrank meanwhile */
+}
+
+int
+us_list(struct ctl_sock_info *rows, int max)
+{
+    return us_paged(CTL_LIST, CTL_SOCK_INFO_LEN, CTL_LIST_MAX, sock_row, rows,
+                    sizeof(*rows), max);
+}
+
+int
+us_conns(struct ctl_conn_info *rows, int max)
+{
+    return us_paged(CTL_CONNS, CTL_CONN_INFO_LEN, CTL_CONNS_MAX, conn_row, rows,
+                    sizeof(*rows), max);
 }
 
 char *

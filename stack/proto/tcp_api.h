@@ -184,7 +184,5 @@ struct tcp_view {
  * returns non-zero. Returns the rows visited. */
 size_t tcp_view_walk(const struct stack *s,
                      int (*fn)(void *arg, const struct tcp_view *v), void *arg);
-/* "SYN-RECV": the state as ss prints it. */
-const char *tcp_view_state_name(int state);
 
 #endif

@@ -18,21 +18,6 @@
 #include "proto/tcp.h"
 #include "stack_var.h"
 
-const char *
-tcp_view_state_name(int state)
-{
-    /* ss's names (its sstate_name[]) for RFC 9293's states */
-    static const char *const names[TCP_NSTATES] = {
-        [TCP_CLOSED] = "UNCONN",         [TCP_LISTEN] = "LISTEN",
-        [TCP_SYN_SENT] = "SYN-SENT",     [TCP_SYN_RECEIVED] = "SYN-RECV",
-        [TCP_ESTABLISHED] = "ESTAB",     [TCP_FIN_WAIT_1] = "FIN-WAIT-1",
-        [TCP_FIN_WAIT_2] = "FIN-WAIT-2", [TCP_CLOSE_WAIT] = "CLOSE-WAIT",
-        [TCP_CLOSING] = "CLOSING",       [TCP_LAST_ACK] = "LAST-ACK",
-        [TCP_TIME_WAIT] = "TIME-WAIT",
-    };
-    return state >= 0 && state < TCP_NSTATES ? names[state] : "UNKNOWN";
-}
-
 /* Milliseconds from now to deadline (0 if it is past), rounded up. */
 static uint32_t
 view_ms_left(const struct stack *s, uint64_t deadline_us)

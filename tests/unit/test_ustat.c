@@ -16,20 +16,22 @@
 #include <string.h>
 
 #include "lib/ss_fmt.h"
+#include "proto/tcp.h"
 
-/* enum tcp_state's numbers */
+/* the wire carries enum tcp_state's numbers: the engine's own, so that a
+ * change there shows here */
 enum {
-    CLOSED,
-    LISTEN,
-    SYN_SENT,
-    SYN_RECV,
-    ESTAB,
-    FW1,
-    FW2,
-    CLOSE_WAIT,
-    CLOSING,
-    LAST_ACK,
-    TIME_WAIT
+    CLOSED = TCP_CLOSED,
+    LISTEN = TCP_LISTEN,
+    SYN_SENT = TCP_SYN_SENT,
+    SYN_RECV = TCP_SYN_RECEIVED,
+    ESTAB = TCP_ESTABLISHED,
+    FW1 = TCP_FIN_WAIT_1,
+    FW2 = TCP_FIN_WAIT_2,
+    CLOSE_WAIT = TCP_CLOSE_WAIT,
+    CLOSING = TCP_CLOSING,
+    LAST_ACK = TCP_LAST_ACK,
+    TIME_WAIT = TCP_TIME_WAIT
 };
 
 static int
@@ -111,6 +113,10 @@ test_states(void **state)
     for (uint32_t s = 0; s <= TIME_WAIT; s++)
         assert_string_equal(ss_state_name(s), want[s]);
     assert_string_equal(ss_state_name(11), "UNKNOWN");
+    assert_string_equal(ss_state_name(TCP_SYN_RECEIVED), "SYN-RECV");
+    assert_string_equal(ss_state_name(TCP_TIME_WAIT), "TIME-WAIT");
+    assert_string_equal(ss_state_name(TCP_ESTABLISHED), "ESTAB");
+    assert_string_equal(ss_state_name(TCP_NSTATES), "UNKNOWN");
     assert_string_equal(ss_state_name(0xffffffff), "UNKNOWN");
     for (uint32_t s = 0; s <= TIME_WAIT; s++) {
         /* as ss: the default leaves out listeners, TIME-WAIT, SYN-RECV */
